@@ -1,0 +1,270 @@
+"""Command line: parse, call a job, print. No business logic lives here.
+
+Exit codes: 0 success, 1 a sync or store failure, 2 a usage or config error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from connector import __version__
+from connector.config import ConfigError, ClientConfig, load_config, write_template
+from connector.logs import redact, setup_logging
+from connector.state import StateError
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+SYNC_TARGETS = ("products", "orders", "customers", "all", "inventory", "prices", "translations")
+
+log = logging.getLogger("connector")
+
+
+class CommandFailed(Exception):
+    """A command that ran but did not succeed; carries its exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILURE):
+        super().__init__(message)
+        self.code = code
+
+
+def not_built(what: str) -> int:
+    raise CommandFailed(f"{what} is not built yet in this version of connector")
+
+
+# --- commands ---------------------------------------------------------------------------------------------
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    target = Path(args.dir) / f"{args.name}.toml"
+    try:
+        write_template(target, args.name)
+    except FileExistsError:
+        raise CommandFailed(
+            f"{target} already exists; choose another name or edit that file", EXIT_USAGE
+        ) from None
+    except ValueError as exc:
+        raise CommandFailed(str(exc), EXIT_USAGE) from None
+    print(
+        f"wrote {target}: fill in the stores and markets, export the env: variables it names, "
+        f"then run `connector check -c {target}`"
+    )
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    configs = _configs(args)
+    from connector.check import check_stores
+
+    failures = 0
+    for config in configs:
+        print(
+            f"{config.path}: configuration valid ({len(config.stores)} stores, {len(config.markets)} markets)"
+        )
+        for line in check_stores(config):
+            print(f"  {line.store:<16} {line.summary()}")
+            failures += not line.ok
+    return EXIT_FAILURE if failures else EXIT_OK
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    (config,) = _configs(args)
+    from connector.jobs.runner import run_sync
+
+    outcome = run_sync(
+        config,
+        args.what,
+        store=args.store,
+        dry_run=args.dry_run,
+        full=args.full,
+        as_json=args.json,
+        options={k: getattr(args, k) for k in ("market", "language", "accept_large_changes", "csv")},
+    )
+    return EXIT_OK if outcome.ok else EXIT_FAILURE
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    configs = _configs(args)
+    from connector.scheduler import serve
+
+    return serve(configs, health_port=args.health_port)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    (config,) = _configs(args)
+    from connector.status import print_status
+
+    print_status(config, as_json=args.json)
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    (config,) = _configs(args)
+    from connector.reports.command import run_report
+
+    return run_report(config, args)
+
+
+def cmd_forget_customer(args: argparse.Namespace) -> int:
+    (config,) = _configs(args)
+    from connector.jobs.pull import forget_customer
+
+    erased = forget_customer(config, args.email)
+    print(f"erased {erased} records of {args.email} from {config.state_path}")
+    return EXIT_OK
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from connector.sandbox.launch import serve_sandbox
+
+    return serve_sandbox(woocommerce=args.woocommerce, shopify=args.shopify, write_config=args.write_config)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from connector.demo import run_demo
+
+    return run_demo()
+
+
+# --- parsing ----------------------------------------------------------------------------------------------
+
+
+def _configs(args: argparse.Namespace) -> list[ClientConfig]:
+    """Load every -c file; a bad file is a usage error that lists all its problems."""
+    problems: list[str] = []
+    configs = []
+    for path in args.config:
+        try:
+            configs.append(load_config(path))
+        except ConfigError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise CommandFailed("\n".join(problems), EXIT_USAGE)
+    return configs
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="connector",
+        description="Keeps a cross-border merchant's WooCommerce and Shopify stores in step.",
+    )
+    parser.add_argument("--version", action="version", version=f"connector {__version__}")
+    parser.add_argument("--log-json", action="store_true", help="log JSON lines (service mode)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(
+        name: str, handler: Callable[[argparse.Namespace], int], help_text: str, *, config: str = "one"
+    ):
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        if config == "one":
+            sub.add_argument(
+                "-c",
+                "--config",
+                required=True,
+                action="append",
+                metavar="FILE",
+                help="the client's config file",
+            )
+        elif config == "many":
+            sub.add_argument(
+                "-c",
+                "--config",
+                required=True,
+                action="append",
+                metavar="FILE",
+                help="a client's config file; repeat for several clients",
+            )
+        return sub
+
+    sub = command("init", cmd_init, "write config/NAME.toml from the documented template", config="none")
+    sub.add_argument("name", help="client name (lower-case letters, digits, - and _)")
+    sub.add_argument("--dir", default="config", help="folder for the config file (default: config)")
+
+    command("check", cmd_check, "validate a config and contact each of its stores", config="many")
+
+    sub = command("sync", cmd_sync, "run one sync now")
+    sub.add_argument(
+        "what",
+        nargs="+",
+        choices=SYNC_TARGETS,
+        metavar="WHAT",
+        help=f"what to sync: {', '.join(SYNC_TARGETS)}",
+    )
+    sub.add_argument("--store", help="only this store")
+    sub.add_argument(
+        "--dry-run", action="store_true", help="show what would change; write nothing to any store"
+    )
+    sub.add_argument("--full", action="store_true", help="ignore cursors and re-read everything")
+    sub.add_argument("--json", action="store_true", help="print the summary as JSON")
+    sub.add_argument("--market", help="prices: only this market")
+    sub.add_argument("--language", help="translations: only this language")
+    sub.add_argument(
+        "--accept-large-changes",
+        action="store_true",
+        help="prices: push changes beyond the market's max_price_change",
+    )
+    sub.add_argument("--csv", action="store_true", help="prices: print the table as CSV")
+
+    sub = command("run", cmd_run, "serve one or many clients on their schedules until stopped", config="many")
+    sub.add_argument("--health-port", type=int, help="serve /healthz and /metrics on this port")
+
+    sub = command("status", cmd_status, "what ran, when, with what outcome, and open data problems")
+    sub.add_argument("--json", action="store_true", help="print as JSON")
+
+    sub = command("report", cmd_report, "KPIs per market and orders worth a second look")
+    sub.add_argument("kind", nargs="?", choices=("kpis", "flags"), default="kpis")
+    sub.add_argument("--since", help="first day (YYYY-MM-DD)")
+    sub.add_argument("--until", help="last day (YYYY-MM-DD)")
+    sub.add_argument("--market", help="only this market")
+    sub.add_argument("--store", help="only this store")
+    sub.add_argument("--json", action="store_true", help="print as JSON")
+    sub.add_argument("--csv", action="store_true", help="print as CSV")
+    sub.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")
+    sub.add_argument("--tag", action="store_true", help="flags: tag flagged orders on their store")
+
+    sub = command(
+        "forget-customer", cmd_forget_customer, "erase a person's data from the state (data protection)"
+    )
+    sub.add_argument("email")
+
+    sub = command("sandbox", cmd_sandbox, "serve simulated stores on 127.0.0.1 until Ctrl-C", config="none")
+    sub.add_argument("--woocommerce", type=int, default=1, metavar="N", help="WooCommerce stores (default 1)")
+    sub.add_argument("--shopify", type=int, default=1, metavar="N", help="Shopify stores (default 1)")
+    sub.add_argument("--write-config", metavar="FILE", help="write a ready client config pointing at them")
+
+    command("demo", cmd_demo, "the whole cycle on simulated stores: no account, no network", config="none")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(json_lines=args.log_json, level=logging.DEBUG if args.verbose else logging.INFO)
+    try:
+        return args.handler(args)
+    except CommandFailed as exc:
+        print(redact(str(exc)), file=sys.stderr)
+        return exc.code
+    except (ConfigError, StateError) as exc:
+        print(redact(str(exc)), file=sys.stderr)
+        return EXIT_USAGE
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("connector."):
+            print(f"`connector {args.command}` is not built yet in this version", file=sys.stderr)
+            return EXIT_FAILURE
+        raise
+    except KeyboardInterrupt:
+        return 130
+
+
+def print_json(payload: object) -> None:
+    print(redact(json.dumps(payload, indent=2, sort_keys=True, default=str)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

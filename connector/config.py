@@ -1,0 +1,445 @@
+"""Client configuration: one TOML file per client, validated all at once.
+
+Loading runs three passes over the file and reports every problem it finds together, each naming the file,
+the key path and the fix:
+1. TOML syntax (line and column);
+2. `env:VARNAME` resolution (a missing variable, or a secret written literally in the file);
+3. the schema below (unknown keys with the closest valid one, wrong types, ISO codes, references between
+   sections such as a market whose target store does not exist).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+import types
+import typing
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import pycountry
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from connector.logs import register_secret
+
+ENV_PREFIX = "env:"
+SECRET_KEYS = frozenset({"consumer_key", "consumer_secret", "access_token", "api_key"})
+TEMPLATE_PATH = Path(__file__).parent / "templates" / "client.toml"
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used; `problems` holds one line per problem."""
+
+    def __init__(self, path: Path | str, problems: list[str]):
+        self.path = str(path)
+        self.problems = problems
+        super().__init__("\n".join(f"{self.path}: {p}" for p in problems))
+
+
+# --- ISO codes and other checked strings -------------------------------------------------------------------
+
+
+def _currency(code: str) -> str:
+    if pycountry.currencies.get(alpha_3=code.upper()) is None or code != code.upper():
+        raise ValueError(
+            f"unknown currency {code!r}; use an ISO 4217 code in capitals such as EUR, USD, GBP, JPY"
+        )
+    return code
+
+
+def _country(code: str) -> str:
+    if pycountry.countries.get(alpha_2=code.upper()) is None or code != code.upper():
+        raise ValueError(
+            f"unknown country {code!r}; use an ISO 3166 alpha-2 code in capitals such as FR, DE, US"
+        )
+    return code
+
+
+def _language(code: str) -> str:
+    base = code.split("-")[0]
+    if not base.islower() or pycountry.languages.get(alpha_2=base) is None:
+        raise ValueError(
+            f"unknown language {code!r}; use an ISO 639-1 code such as fr, de, en (optionally en-GB)"
+        )
+    return code
+
+
+def _timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {name!r}; use an IANA name such as Europe/Paris or UTC"
+        ) from None
+    return name
+
+
+def _http_url(url: str) -> str:
+    if not re.match(r"^https?://[^/\s]+", url):
+        raise ValueError(f"{url!r} is not a URL; write it as https://shop.example.com")
+    return url.rstrip("/")
+
+
+_SCHEDULE = re.compile(r"^every\s+(\d+)\s*(s|m|h)$")
+
+
+def _schedule(text: str) -> str:
+    if _SCHEDULE.match(text.strip()):
+        return text
+    if text.startswith("cron:"):
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(text[len("cron:") :].strip(), timezone="UTC")
+        except ValueError as exc:
+            raise ValueError(
+                f"bad cron expression {text!r} ({exc}); write five fields, e.g. 'cron: */5 * * * *'"
+            ) from None
+        return text
+    raise ValueError(f"bad schedule {text!r}; write 'every 90s', 'every 5m', 'every 1h' or 'cron: 0 3 * * *'")
+
+
+def schedule_seconds(text: str) -> int | None:
+    """Interval of an 'every N[smh]' schedule in seconds, None for a cron schedule."""
+    match = _SCHEDULE.match(text.strip())
+    if not match:
+        return None
+    return int(match.group(1)) * {"s": 1, "m": 60, "h": 3600}[match.group(2)]
+
+
+Currency = Annotated[str, AfterValidator(_currency)]
+Country = Annotated[str, AfterValidator(_country)]
+Language = Annotated[str, AfterValidator(_language)]
+TimeZoneName = Annotated[str, AfterValidator(_timezone)]
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+Schedule = Annotated[str, AfterValidator(_schedule)]
+Percent = Annotated[Decimal, Field(ge=0, le=1000)]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- sections ---------------------------------------------------------------------------------------------
+
+
+class ClientSection(Section):
+    name: str = Field(min_length=1)
+    base_currency: Currency
+    timezone: TimeZoneName = "UTC"
+    state_file: str = ""
+    base_prices_include_vat: bool = True
+    base_vat_rate: Percent = Decimal(0)
+
+
+class WooCommerceStore(Section):
+    platform: Literal["woocommerce"]
+    url: HttpUrl
+    api_version: Literal["wc/v3"] = "wc/v3"
+    consumer_key: SecretStr
+    consumer_secret: SecretStr
+    timeout: int = Field(default=30, ge=1, le=600)
+    verify_tls: bool = True
+
+
+class ShopifyStore(Section):
+    platform: Literal["shopify"]
+    shop: str = Field(min_length=3, description="acme.myshopify.com, or the full URL of a local simulator")
+    api_version: str = "2026-10"
+    access_token: SecretStr
+    location: str | None = None
+    timeout: int = Field(default=30, ge=1, le=600)
+
+
+StoreConfig = Annotated[WooCommerceStore | ShopifyStore, Field(discriminator="platform")]
+
+
+class Rounding(Section):
+    rule: Literal["minor", "charm", "end_in_9", "step"] = "minor"
+    ending: Decimal | None = None
+    step: Decimal | None = None
+    direction: Literal["up", "nearest", "down"] | None = None
+
+
+class Adjustment(Section):
+    percent: Decimal | None = None
+    fixed: Decimal | None = None
+
+
+class MarketConfig(Section):
+    countries: list[Country] = Field(min_length=1)
+    currency: Currency
+    language: Language
+    target: str
+    shopify_market: str | None = None
+    prices_include_vat: bool = True
+    vat_rate: Percent = Decimal(0)
+    duty: Literal["DDP", "DDU"] = "DDU"
+    duty_rate: Percent = Decimal(0)
+    de_minimis: Decimal = Field(default=Decimal(0), ge=0)
+    exchange_rate: Decimal | None = Field(default=None, gt=0)
+    adjustments: list[Adjustment] = []
+    rounding: Rounding = Rounding()
+    min_margin: Percent | None = None
+    max_price_change: Percent = Decimal(20)
+
+
+class PricingSection(Section):
+    master_store: str | None = None
+    cost_meta_key: str = "_cost"
+    cost_csv: str | None = None
+
+
+class ChannelRules(Section):
+    buffer: int = Field(default=0, ge=0)
+    share: Percent = Decimal(100)
+    max_quantity: int | None = Field(default=None, ge=0)
+    zero_below: int = Field(default=0, ge=0)
+    location: str | None = None
+
+
+class InventorySection(Section):
+    source_of_truth: str | None = None
+    channels: dict[str, ChannelRules] = {}
+
+
+class TranslationSection(Section):
+    provider: Literal["deepl", "libretranslate", "none"] = "none"
+    api_key: SecretStr | None = None
+    server_url: HttpUrl | None = None
+    source_language: Language = "en"
+    languages: list[Language] = []
+    fields: list[Literal["title", "description", "short_description"]] = [
+        "title",
+        "description",
+        "short_description",
+    ]
+    formality: Literal["default", "more", "less", "prefer_more", "prefer_less"] = "default"
+    do_not_translate: list[str] = []
+    glossary: dict[str, dict[str, str]] = {}
+    human_files: list[str] = []
+    char_budget_per_run: int = Field(default=500_000, ge=0)
+
+
+class SchedulesSection(Section):
+    orders: Schedule = "every 2m"
+    products: Schedule = "every 15m"
+    customers: Schedule = "every 1h"
+    inventory: Schedule = "every 1m"
+    prices: Schedule = "every 6h"
+    translations: Schedule = "every 24h"
+    jitter_seconds: int = Field(default=10, ge=0, le=3600)
+
+
+class ClientConfig(Section):
+    client: ClientSection
+    stores: dict[str, StoreConfig] = Field(min_length=1)
+    markets: dict[str, MarketConfig] = {}
+    pricing: PricingSection = PricingSection()
+    inventory: InventorySection = InventorySection()
+    translation: TranslationSection = TranslationSection()
+    schedules: SchedulesSection = SchedulesSection()
+    path: Path = Field(default=Path("."), exclude=True)
+
+    @property
+    def state_path(self) -> Path:
+        raw = self.client.state_file or f"{self.client.name}.sqlite"
+        target = Path(raw).expanduser()
+        return target if target.is_absolute() else (self.path.parent / target).resolve()
+
+    def resolve_path(self, raw: str) -> Path:
+        target = Path(raw).expanduser()
+        return target if target.is_absolute() else (self.path.parent / target).resolve()
+
+    @property
+    def target_languages(self) -> list[str]:
+        if self.translation.languages:
+            return list(self.translation.languages)
+        seen = dict.fromkeys(m.language for m in self.markets.values())
+        seen.pop(self.translation.source_language, None)
+        return list(seen)
+
+
+# --- loading ----------------------------------------------------------------------------------------------
+
+
+def load_config(path: Path | str, *, environ: typing.Mapping[str, str] | None = None) -> ClientConfig:
+    path = Path(path)
+    environ = os.environ if environ is None else environ
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            path, ["file not found; create it with `connector init NAME` or check the path"]
+        ) from None
+    except OSError as exc:
+        raise ConfigError(path, [f"cannot read the file ({exc.strerror}); check its permissions"]) from None
+    try:
+        raw = tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            path, [f"TOML syntax error: {_toml_position(str(exc))}; fix the syntax there"]
+        ) from None
+
+    problems = _resolve_env(raw, (), environ)
+    config = None
+    try:
+        config = ClientConfig.model_validate({**raw, "path": path})
+    except ValidationError as exc:
+        problems += [_describe(err) for err in exc.errors()]
+    problems += _check_references(raw)
+    if problems:
+        raise ConfigError(path, problems)
+    assert config is not None
+    return config
+
+
+def _toml_position(message: str) -> str:
+    match = re.search(r"\(at line (\d+), column (\d+)\)", message)
+    if not match:
+        return message
+    return f"line {match.group(1)}, column {match.group(2)}: {message[: match.start()].strip()}"
+
+
+def _key_path(loc: tuple) -> str:
+    return ".".join(str(part) for part in loc) if loc else "(top level)"
+
+
+def _resolve_env(node: Any, loc: tuple, environ: typing.Mapping[str, str]) -> list[str]:
+    """Replace every `env:NAME` string in place; refuse secrets written literally."""
+    problems: list[str] = []
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in list(items):
+        here = (*loc, key)
+        if isinstance(value, dict | list):
+            problems += _resolve_env(value, here, environ)
+        elif isinstance(value, str) and value.startswith(ENV_PREFIX):
+            name = value[len(ENV_PREFIX) :].strip()
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+                problems.append(
+                    f"{_key_path(here)}: {value!r} is not a valid variable name; write env:VARNAME"
+                )
+            elif name not in environ:
+                problems.append(
+                    f"{_key_path(here)}: environment variable {name} is not set; export {name}=... first"
+                )
+            else:
+                node[key] = environ[name]
+                if key in SECRET_KEYS:
+                    register_secret(environ[name])
+        elif key in SECRET_KEYS and isinstance(value, str) and value:
+            register_secret(value)
+            problems.append(
+                f'{_key_path(here)}: a secret is written in the file; write {key} = "env:VARNAME" '
+                "and export VARNAME in the environment instead"
+            )
+    return problems
+
+
+def _describe(err: dict) -> str:
+    loc = _drop_union_tags(tuple(err["loc"]))
+    kind = err["type"]
+    where = _key_path(loc)
+    if kind == "extra_forbidden":
+        known = _known_keys(loc[:-1])
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.5)
+        hint = f"did you mean {close[0]!r}?" if close else f"valid keys here: {', '.join(sorted(known))}"
+        return f"{where}: unknown key; {hint}"
+    if kind == "missing":
+        return f"{where}: required key is missing; add it (see config/example.toml)"
+    if kind == "union_tag_invalid":
+        return f'{where}.platform: unknown platform; use "woocommerce" or "shopify"'
+    if kind == "union_tag_not_found":
+        return f'{where}.platform: required key is missing; add platform = "woocommerce" or "shopify"'
+    message = err["msg"].removeprefix("Value error, ")
+    got = err.get("input")
+    if kind != "value_error" and not isinstance(got, dict | list) and loc and loc[-1] not in SECRET_KEYS:
+        message += f" (got {got!r})"
+    return f"{where}: {message}"
+
+
+def _drop_union_tags(loc: tuple) -> tuple:
+    if len(loc) >= 3 and loc[0] == "stores" and loc[2] in ("woocommerce", "shopify"):
+        return loc[:2] + loc[3:]
+    return loc
+
+
+def _known_keys(loc: tuple) -> list[str]:
+    """Field names of the section at `loc`, found by walking the model annotations."""
+    annotation: Any = ClientConfig
+    for part in loc:
+        annotation = _unwrap(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(str(part))
+            if field is None:
+                return []
+            annotation = field.annotation
+        elif typing.get_origin(annotation) in (dict, list):
+            annotation = typing.get_args(annotation)[-1]
+        else:
+            return []
+    annotation = _unwrap(annotation)
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        names: set[str] = set()
+        for option in typing.get_args(annotation):
+            if isinstance(option, type) and issubclass(option, BaseModel):
+                names |= set(option.model_fields)
+        return sorted(names)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [name for name in annotation.model_fields if name != "path"]
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    while typing.get_origin(annotation) is Annotated:
+        annotation = typing.get_args(annotation)[0]
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1:
+        return _unwrap(args[0])
+    return annotation
+
+
+def _check_references(raw: dict) -> list[str]:
+    """Names that must point at a configured store; checked on the raw file so they join the other problems."""
+    stores = raw.get("stores") if isinstance(raw.get("stores"), dict) else {}
+    known = ", ".join(sorted(stores)) or "none configured"
+    problems = []
+
+    def need_store(where: str, name: Any) -> None:
+        if isinstance(name, str) and name not in stores:
+            problems.append(f"{where}: no store named {name!r}; use one of the [stores.*] names ({known})")
+
+    for market_name, market in _sections(raw.get("markets")):
+        need_store(f"markets.{market_name}.target", market.get("target"))
+        if market.get("shopify_market") and stores.get(market.get("target"), {}).get("platform") != "shopify":
+            problems.append(
+                f"markets.{market_name}.shopify_market: only a Shopify target has markets; "
+                "remove it or point target at a Shopify store"
+            )
+    pricing = raw.get("pricing") if isinstance(raw.get("pricing"), dict) else {}
+    need_store("pricing.master_store", pricing.get("master_store"))
+    inventory = raw.get("inventory") if isinstance(raw.get("inventory"), dict) else {}
+    need_store("inventory.source_of_truth", inventory.get("source_of_truth"))
+    for channel, _ in _sections(inventory.get("channels")):
+        need_store(f"inventory.channels.{channel}", channel)
+    return problems
+
+
+def _sections(node: Any) -> list[tuple[str, dict]]:
+    return [(k, v) for k, v in node.items() if isinstance(v, dict)] if isinstance(node, dict) else []
+
+
+def write_template(target: Path, client_name: str) -> Path:
+    """Write a documented config for a new client; never overwrites an existing file."""
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", client_name):
+        raise ValueError(f"client name {client_name!r}: use lower-case letters, digits, '-' and '_'")
+    upper = re.sub(r"[^A-Z0-9]", "_", client_name.upper())
+    text = TEMPLATE_PATH.read_text(encoding="utf-8").replace("example", client_name).replace("EXAMPLE", upper)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "x", encoding="utf-8") as out:
+        out.write(text)
+    return target

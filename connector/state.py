@@ -1,0 +1,216 @@
+"""The client's SQLite state: every table is defined here, in one ordered list of migrations.
+
+The schema version lives in `PRAGMA user_version`. Opening a file applies the migrations it lacks, each in its
+own transaction; a file written by a newer connector is refused rather than guessed at. Files are created with
+mode 0600 (they hold customer data), in WAL mode with a busy timeout so a status read never blocks a sync.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+class StateError(Exception):
+    pass
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime; state times are UTC-aware")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def parse_iso(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# --- migrations: append only; never edit one that has shipped ----------------------------------------------
+
+
+def _m1_runs_and_cursors(db: sqlite_utils.Database) -> None:
+    db["cursors"].create(
+        {"store": str, "resource": str, "position": str, "updated_at": str},
+        pk=("store", "resource"),
+    )
+    db["sync_runs"].create(
+        {
+            "id": int,
+            "job": str,
+            "store": str,
+            "started_at": str,
+            "finished_at": str,
+            "outcome": str,  # running, ok, partial, failed
+            "counts": str,  # JSON object
+            "error": str,
+        },
+        pk="id",
+    )
+    db["sync_runs"].create_index(["job", "store", "started_at"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _m1_runs_and_cursors,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class _Connection(sqlite3.Connection):
+    """sqlite-utils wraps each write in `with conn:`, which commits; inside our own transaction the outer
+    BEGIN ... COMMIT must decide, so the context manager steps aside while one is open."""
+
+    explicit_transaction = False
+
+    def __enter__(self) -> _Connection:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> bool:
+        if self.explicit_transaction:
+            return False
+        return super().__exit__(exc_type, exc, tb)
+
+
+class State:
+    """An open state file. `db` is the sqlite_utils Database; helpers below cover what every job needs."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.db = _open(self.path)
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    def __enter__(self) -> State:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite_utils.Database]:
+        """One atomic unit: everything inside commits together or not at all."""
+        with _transaction(self.db.conn):
+            yield self.db
+
+    # cursors
+
+    def cursor(self, store: str, resource: str) -> str | None:
+        rows = self.db.execute(
+            "select position from cursors where store = ? and resource = ?", [store, resource]
+        ).fetchall()
+        return rows[0][0] if rows else None
+
+    def set_cursor(self, store: str, resource: str, position: str) -> None:
+        """Call inside the transaction that commits the records the position covers."""
+        self.db["cursors"].upsert(
+            {"store": store, "resource": resource, "position": position, "updated_at": iso(utc_now())},
+            pk=("store", "resource"),
+        )
+
+    def clear_cursors(self, store: str) -> None:
+        self.db.execute("delete from cursors where store = ?", [store])
+
+    # sync runs
+
+    def start_run(self, job: str, store: str) -> int:
+        with self.transaction() as db:
+            runs = db["sync_runs"].insert(
+                {"job": job, "store": store, "started_at": iso(utc_now()), "outcome": "running"}
+            )
+            return runs.last_pk
+
+    def finish_run(
+        self, run_id: int, outcome: str, counts: dict[str, Any] | None = None, error: str = ""
+    ) -> None:
+        with self.transaction() as db:
+            db["sync_runs"].update(
+                run_id,
+                {
+                    "finished_at": iso(utc_now()),
+                    "outcome": outcome,
+                    "counts": json.dumps(counts or {}, sort_keys=True, default=str),
+                    "error": error,
+                },
+            )
+
+    def last_runs(self) -> list[dict]:
+        """The latest run of every (job, store), newest first."""
+        return list(
+            self.db.query(
+                """select r.* from sync_runs r
+                   join (select job, store, max(id) as id from sync_runs group by job, store) latest
+                   on r.id = latest.id order by r.started_at desc"""
+            )
+        )
+
+
+def _open(path: Path) -> sqlite_utils.Database:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    os.chmod(path, 0o600)
+    try:
+        conn = sqlite3.connect(
+            path,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,
+            check_same_thread=False,
+            factory=_Connection,
+        )
+        version = conn.execute("pragma user_version").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise StateError(
+            f"{path}: not a connector state file ({exc}); point state_file at another path"
+        ) from None
+    if version > SCHEMA_VERSION:
+        conn.close()
+        raise StateError(
+            f"{path}: written by a newer connector (schema {version}; this one knows up to {SCHEMA_VERSION}); "
+            "upgrade connector before using this file"
+        )
+    conn.execute(f"pragma busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("pragma journal_mode = wal")
+    conn.execute("pragma synchronous = normal")
+    conn.execute("pragma foreign_keys = on")
+    db = sqlite_utils.Database(conn)
+    for number in range(version, SCHEMA_VERSION):
+        with _transaction(conn):
+            MIGRATIONS[number](db)
+            conn.execute(f"pragma user_version = {number + 1}")
+    return db
+
+
+@contextmanager
+def _transaction(conn: _Connection) -> Iterator[None]:
+    if conn.explicit_transaction:  # nested: the outer transaction already covers this work
+        yield
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    conn.explicit_transaction = True
+    try:
+        yield
+    except BaseException:
+        conn.explicit_transaction = False
+        conn.execute("ROLLBACK")
+        raise
+    conn.explicit_transaction = False
+    conn.execute("COMMIT")
+
+
+def open_state(path: Path | str) -> State:
+    return State(path)
