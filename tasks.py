@@ -28,7 +28,7 @@ def run(*command: str) -> None:
 
 def install(extras: str) -> None:
     """(Re)install into .venv when pyproject.toml changed since the last install."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script runs before the venv exists
         sys.exit(
             f"connector needs Python 3.11 or newer; this is {sys.version.split()[0]}. Run it with python3.11."
         )

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from connector import __version__
-from connector.config import ConfigError, ClientConfig, load_config, write_template
+from connector.config import ClientConfig, ConfigError, load_config, write_template
 from connector.logs import redact, setup_logging
 from connector.state import StateError
 
