@@ -225,6 +225,15 @@ class TranslationSection(Section):
     char_budget_per_run: int = Field(default=500_000, ge=0)
 
 
+class ReportsSection(Section):
+    high_risk_countries: list[Country] = []
+    first_order_aov_multiple: Decimal = Field(default=Decimal(3), gt=0)
+    address_window_days: int = Field(default=7, ge=1)
+    address_count: int = Field(default=2, ge=2)
+    traffic_csv: str | None = None
+    tag_flagged_orders: bool = False
+
+
 class SchedulesSection(Section):
     orders: Schedule = "every 2m"
     products: Schedule = "every 15m"
@@ -242,6 +251,7 @@ class ClientConfig(Section):
     pricing: PricingSection = PricingSection()
     inventory: InventorySection = InventorySection()
     translation: TranslationSection = TranslationSection()
+    reports: ReportsSection = ReportsSection()
     schedules: SchedulesSection = SchedulesSection()
     path: Path = Field(default=Path("."), exclude=True)
 
