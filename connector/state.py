@@ -64,8 +64,144 @@ def _m1_runs_and_cursors(db: sqlite_utils.Database) -> None:
     db["sync_runs"].create_index(["job", "store", "started_at"])
 
 
+def _m2_pulled_records(db: sqlite_utils.Database) -> None:
+    # Money is stored as TEXT holding a Decimal's exact digits: SQLite's REAL is a binary float.
+    db["products"].create(
+        {
+            "store": str,
+            "id": str,
+            "title": str,
+            "kind": str,
+            "status": str,
+            "updated_at": str,
+            "description_html": str,
+            "short_description_html": str,
+            "raw_hash": str,
+            "raw": str,
+        },
+        pk=("store", "id"),
+    )
+    db["variants"].create(
+        {
+            "store": str,
+            "id": str,
+            "product_id": str,
+            "sku": str,
+            "price": str,
+            "compare_at_price": str,
+            "sale_price": str,
+            "stock": int,
+            "manage_stock": int,
+            "weight": str,
+            "options": str,
+            "cost": str,
+            "inventory_item_id": str,
+            "updated_at": str,
+            "raw": str,
+        },
+        pk=("store", "id"),
+    )
+    db["variants"].create_index(["sku"])
+    db["variants"].create_index(["store", "product_id"])
+    db["orders"].create(
+        {
+            "store": str,
+            "id": str,
+            "number": str,
+            "status": str,
+            "currency": str,
+            "total": str,
+            "subtotal": str,
+            "tax_total": str,
+            "shipping_total": str,
+            "discount_total": str,
+            "refunded_total": str,
+            "created_at": str,
+            "updated_at": str,
+            "customer_id": str,
+            "customer_email": str,
+            "billing_country": str,
+            "shipping_country": str,
+            "shipping_address": str,
+            "risk_level": str,
+            "raw_hash": str,
+            "raw": str,
+        },
+        pk=("store", "id"),
+    )
+    db["orders"].create_index(["created_at"])
+    db["orders"].create_index(["customer_email"])
+    db["order_lines"].create(
+        {
+            "store": str,
+            "order_id": str,
+            "line_no": int,
+            "sku": str,
+            "product_id": str,
+            "variant_id": str,
+            "quantity": int,
+            "unit_price": str,
+            "total": str,
+            "name": str,
+        },
+        pk=("store", "order_id", "line_no"),
+    )
+    db["order_lines"].create_index(["sku"])
+    db["customers"].create(
+        {
+            "store": str,
+            "id": str,
+            "email": str,
+            "country": str,
+            "created_at": str,
+            "updated_at": str,
+            "orders_count": int,
+            "total_spent": str,
+            "raw_hash": str,
+        },
+        pk=("store", "id"),
+    )
+    db["customers"].create_index(["email"])
+    db["data_problems"].create(
+        {
+            "store": str,
+            "resource": str,
+            "kind": str,
+            "ref": str,
+            "message": str,
+            "first_seen": str,
+            "last_seen": str,
+            "resolved_at": str,
+        },
+        pk=("store", "kind", "ref"),
+    )
+
+
+def _m3_translation_memory(db: sqlite_utils.Database) -> None:
+    # One row per (source text hash, languages, provider, glossary version); `key` is their digest.
+    db["translation_memory"].create(
+        {
+            "key": str,
+            "source_hash": str,
+            "source_lang": str,
+            "target_lang": str,
+            "provider": str,
+            "glossary_version": str,
+            "translation": str,
+            "rejected_reason": str,
+            "characters": int,
+            "created_at": str,
+        },
+        pk="key",
+        not_null={"source_hash", "source_lang", "target_lang", "provider", "glossary_version", "characters",
+                  "created_at"},
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m1_runs_and_cursors,
+    _m2_pulled_records,
+    _m3_translation_memory,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

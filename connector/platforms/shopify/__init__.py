@@ -1,0 +1,1 @@
+"""Shopify through the Admin GraphQL API: the pinned schema, the documents the connector sends, the transport."""

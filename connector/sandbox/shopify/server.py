@@ -1,0 +1,256 @@
+"""`ShopifySim`: the Admin GraphQL API of one shop on 127.0.0.1, on the shared sandbox core."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from connector.platforms.shopify.schema import API_VERSION
+
+from ..server import InvalidJSONBody, Request, Response, SandboxServer
+from .bulk import BulkRunner
+from .cost import DEFAULT_BUCKET_MAX, DEFAULT_RESTORE_RATE, MAX_QUERY_COST, LeakyBucket
+from .engine import DocumentCache, changes_data, cost_calculator, pick_operation, run
+from .seed import seed_shop
+from .shop import Shop, ShopError
+from .views import RequestContext
+
+GRAPHQL_PATH = re.compile(r"^/admin/api/(?P<version>[0-9]{4}-[0-9]{2}|unstable)/graphql\.json$")
+BULK_PATH = re.compile(r"^/bulk/(?P<id>[0-9]+)\.jsonl$")
+INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
+RATE_LIMIT_DOCS = "https://shopify.dev/api/usage/rate-limits"
+
+
+class ShopifySim(SandboxServer):
+    """One simulated Shopify shop. Start it, then point a transport at `shop_domain`/`base_url`."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        currency: str = "EUR",
+        locales: Iterable[str] = ("fr", "de", "en"),
+        markets: Iterable[dict] | None = None,
+        bucket_max: float = DEFAULT_BUCKET_MAX,
+        restore_rate: float = DEFAULT_RESTORE_RATE,
+        throttling: bool = True,
+        access_token: str | None = None,
+        bulk_delay: float = 0.2,
+        port: int = 0,
+    ) -> None:
+        super().__init__(name, port=port)
+        self.shop = Shop(name, currency=currency, locales=locales, markets=markets)
+        self.shop_domain = f"{re.sub(r'[^a-z0-9-]+', '-', name.lower()).strip('-') or 'shop'}.myshopify.com"
+        self.access_token = access_token or f"shpat_{secrets.token_hex(16)}"
+        self.bucket = LeakyBucket(bucket_max, restore_rate, enabled=throttling)
+        self.documents = DocumentCache()
+        self.bulk = BulkRunner(self, delay=bulk_delay)
+        self._idempotency: dict[str, tuple[str, dict]] = {}
+        self._request_state = threading.local()
+
+    def stop(self) -> None:
+        self.bulk.stop()
+        super().stop()
+
+    @property
+    def graphql_url(self) -> str:
+        return f"{self.base_url}/admin/api/{API_VERSION}/graphql.json"
+
+    # -- routing ------------------------------------------------------------------------------
+
+    def route_key(self, request: Request) -> str:
+        if GRAPHQL_PATH.match(request.path):
+            return f"{request.method} /admin/api/<version>/graphql.json"
+        if BULK_PATH.match(request.path):
+            return f"{request.method} /bulk/<id>.jsonl"
+        return f"{request.method} {request.path}"
+
+    def is_write(self, request: Request) -> bool:
+        return bool(getattr(self._request_state, "wrote", False))
+
+    def handle(self, request: Request) -> Response:
+        self._request_state.wrote = False
+        bulk = BULK_PATH.match(request.path)
+        if bulk and request.method == "GET":
+            with self.lock:
+                body = self.bulk.result(int(bulk.group("id")))
+            if body is None:
+                return Response(404, "NoSuchKey", {"Content-Type": "application/xml"})
+            return Response(200, body, {"Content-Type": "application/jsonl"})
+        match = GRAPHQL_PATH.match(request.path)
+        if match is None:
+            return Response(404, {"errors": "Not Found"})
+        if request.method != "POST":
+            return Response(405, {"errors": "Method Not Allowed"}, {"Allow": "POST"})
+        if match.group("version") != API_VERSION:
+            return Response(404, {"errors": "Not Found"})
+        token = request.headers.get("X-Shopify-Access-Token")
+        if not token or not secrets.compare_digest(token, self.access_token):
+            return Response(401, {"errors": INVALID_TOKEN})
+        try:
+            payload = request.json()
+        except InvalidJSONBody:
+            return Response(400, {"errors": {"query": "Required parameter missing or invalid"}})
+        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+            return Response(400, {"errors": {"query": "Required parameter missing or invalid"}})
+        variables = payload.get("variables") or {}
+        if not isinstance(variables, dict):
+            return Response(400, {"errors": {"variables": "must be a JSON object"}})
+        return Response(200, self.answer(payload["query"], variables, payload.get("operationName")))
+
+    # -- GraphQL --------------------------------------------------------------------------------
+
+    def answer(self, query: str, variables: dict, operation_name: str | None = None) -> dict:
+        """The JSON body Shopify answers for one GraphQL request (after authentication)."""
+        prepared = self.documents.get(query)
+        if prepared.errors:
+            return {"errors": prepared.errors}
+        operation = pick_operation(prepared.document, operation_name)
+        if operation is None:
+            message = (
+                f'No operation named "{operation_name}"'
+                if operation_name
+                else "An operation name is required when the document holds several operations"
+            )
+            return {"errors": [{"message": message}]}
+        calculator = cost_calculator(prepared, operation, variables)
+        requested = calculator.requested()
+        if requested > MAX_QUERY_COST:
+            return {
+                "errors": [
+                    {
+                        "message": f"Query cost is {requested}, which exceeds the single query max cost limit "
+                        f"({MAX_QUERY_COST}).\n\nSee {RATE_LIMIT_DOCS} for more information on how the\n"
+                        "cost of a query is calculated.\n\nTo query larger amounts of data with fewer limits, "
+                        "bulk operations should be used instead.\nSee "
+                        "https://shopify.dev/tutorials/perform-bulk-operations-with-admin-api for usage details.\n",
+                        "extensions": {
+                            "code": "MAX_COST_EXCEEDED",
+                            "cost": requested,
+                            "maxCost": MAX_QUERY_COST,
+                            "documentation": RATE_LIMIT_DOCS,
+                        },
+                    }
+                ]
+            }
+        if not self.bucket.take(requested):
+            self.record_throttled()
+            return {
+                "errors": [
+                    {
+                        "message": "Throttled",
+                        "extensions": {"code": "THROTTLED", "documentation": RATE_LIMIT_DOCS},
+                    }
+                ],
+                "extensions": {"cost": self._cost(requested, None)},
+            }
+        with self.lock:
+            context = RequestContext(self.shop, self)
+            result = run(prepared, context, variables, operation_name)
+        actual = calculator.actual(result.data)
+        self.bucket.refund(requested - actual)
+        self._request_state.wrote = changes_data(operation) and result.data is not None
+        body: dict[str, Any] = {}
+        if result.errors:
+            body["errors"] = [error.formatted for error in result.errors]
+        body["data"] = result.data
+        body["extensions"] = {"cost": self._cost(requested, actual)}
+        return body
+
+    def _cost(self, requested: int, actual: int | None) -> dict:
+        return {
+            "requestedQueryCost": requested,
+            "actualQueryCost": actual,
+            "throttleStatus": self.bucket.status(),
+        }
+
+    # -- idempotency (inventorySetQuantities requires @idempotent from 2026-04) -----------------
+
+    def idempotency_replay(self, key: str, fingerprint: str) -> dict | None:
+        stored = self._idempotency.get(key)
+        if stored is None:
+            return None
+        if stored[0] != fingerprint:
+            return {
+                "inventoryAdjustmentGroup": None,
+                "userErrors": [
+                    {
+                        "field": None,
+                        "message": "The same idempotency key cannot be used with different operation parameters.",
+                        "code": "IDEMPOTENCY_KEY_PARAMETER_MISMATCH",
+                    }
+                ],
+            }
+        return stored[1]
+
+    def idempotency_store(self, key: str, fingerprint: str, result: dict) -> None:
+        self._idempotency[key] = (fingerprint, result)
+
+    # -- control actions ----------------------------------------------------------------------
+
+    def control(self, action: str, payload: dict) -> Any:
+        with self.lock:
+            try:
+                return self._control(action, payload)
+            except ShopError as exc:
+                raise ValueError(str(exc)) from None
+
+    def _control(self, action: str, payload: dict) -> Any:
+        shop = self.shop
+        if action == "seed":
+            counts = seed_shop(
+                shop,
+                products=int(payload.get("products", 20)),
+                variants=int(payload.get("variants", 3)),
+                customers=int(payload.get("customers", 10)),
+                orders=int(payload.get("orders", 10)),
+                seed=int(payload.get("seed", 1)),
+            )
+            self._idempotency.clear()
+            self.bulk.reset()
+            return counts
+        if action == "reset":
+            shop.reset()
+            self._idempotency.clear()
+            self.bulk.reset()
+            self.bucket.configure(self.bucket.maximum, self.bucket.restore_rate, enabled=self.bucket.enabled)
+            return shop.counts()
+        if action == "sell":
+            order = shop.sell(list(payload.get("items") or []), payload.get("email"), payload.get("country"))
+            return {
+                "order_id": f"gid://shopify/Order/{order.id}",
+                "name": order.name,
+                "total": str(order.total),
+            }
+        if action == "restock":
+            return {"available": shop.restock(str(payload["sku"]), int(payload["quantity"]))}
+        if action == "set_stock":
+            return {"available": shop.set_stock(str(payload["sku"]), int(payload["quantity"]))}
+        if action == "stock":
+            return shop.stock(str(payload["sku"]))
+        if action == "touch":
+            return {"touched": shop.touch(payload.get("skus") or [])}
+        if action == "counts":
+            return shop.counts()
+        if action == "bucket":
+            self.bucket.configure(
+                float(payload.get("maximum", self.bucket.maximum)),
+                float(payload.get("restore_rate", self.bucket.restore_rate)),
+                enabled=bool(payload.get("enabled", True)),
+            )
+            return self.bucket.status()
+        raise KeyError(action)
+
+    # -- conveniences for in-process use ------------------------------------------------------
+
+    def seed(self, **payload: Any) -> dict:
+        return self.control("seed", payload)
+
+    def sell(self, items: list[dict], email: str | None = None, country: str | None = None) -> dict:
+        return self.control("sell", {"items": items, "email": email, "country": country})
+
+    def stock(self, sku: str) -> dict:
+        return self.control("stock", {"sku": sku})

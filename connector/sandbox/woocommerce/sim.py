@@ -1,0 +1,247 @@
+"""`WooCommerceSim`: a WooCommerce 10 store (REST wc/v3) on 127.0.0.1 with store actions for tests."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ..server import Request, Response, SandboxServer
+from . import api
+from .auth import Authenticator, AuthFailure, is_ssl, make_key_pair
+from .dates import format_gmt
+from .orders import compose_order, set_status
+from .render import Site
+from .seed import seed_store
+from .store import CheckoutRefused, OrderRecord, Store
+from .validation import wp_error
+from .writes import order_address
+
+__all__ = ["CheckoutRefused", "WooCommerceSim"]
+
+
+class WooCommerceSim(SandboxServer):
+    """A simulated WooCommerce site. Platform API under /wp-json/wc/v3/, store actions as methods
+    and under POST /__sandbox/<action>: seed, sell, restock, set_stock, stock, add_products,
+    touch, reset."""
+
+    def __init__(
+        self, name: str, *, currency: str = "EUR", timezone: str = "Europe/Paris", port: int = 0
+    ) -> None:
+        super().__init__(name, port=port)
+        self.currency = currency
+        self.zone = ZoneInfo(timezone)
+        self.clock: Callable[[], float] = time.time  # tests may pin or advance it
+        read_write = make_key_pair(name, "read_write")
+        read_only = make_key_pair(name, "read")
+        self.consumer_key, self.consumer_secret = read_write.consumer_key, read_write.consumer_secret
+        self.read_only_key, self.read_only_secret = read_only.consumer_key, read_only.consumer_secret
+        self.auth = Authenticator([read_write, read_only], lambda: self.clock())
+        self.store = Store(self._now)
+        self.api = api.RestAPI(self.store, currency)
+
+    def _now(self) -> int:
+        return int(self.clock())
+
+    # -- the platform API ------------------------------------------------------------------
+
+    def site_for(self, request: Request) -> Site:
+        scheme = "https" if is_ssl(request) else "http"
+        return Site(f"{scheme}://127.0.0.1:{self.port}", self.zone, self.currency)
+
+    def handle(self, request: Request) -> Response:
+        site = self.site_for(request)
+        if not request.path.startswith("/wp-json/"):
+            return Response(
+                404,
+                "<!DOCTYPE html><html><body><h1>Page not found</h1></body></html>",
+                {"Content-Type": "text/html; charset=UTF-8"},
+            )
+        outcome = self.auth.authenticate(request, site.home)
+        if isinstance(outcome, AuthFailure):
+            return wp_error(outcome.code, outcome.message, 401, site.home)
+        with self.lock:
+            return self.api.dispatch(request, site, authenticated=outcome is not None)
+
+    def route_key(self, request: Request) -> str:
+        matched = api.match(request.path, request.method)
+        if matched is None:
+            return f"{request.method} <no route>"
+        return f"{request.method} {api.API_PREFIX}{matched[0].template}"
+
+    def is_write(self, request: Request) -> bool:
+        return request.method in ("POST", "PUT", "PATCH", "DELETE")
+
+    # -- store actions ---------------------------------------------------------------------
+
+    def control(self, action: str, payload: dict) -> Any:
+        actions: dict[str, Callable[..., Any]] = {
+            "seed": self.seed,
+            "sell": self.sell,
+            "restock": self.restock,
+            "set_stock": self.set_stock,
+            "stock": self.stock,
+            "add_products": self.add_products,
+            "touch": self.touch,
+            "reset": self.reset,
+            "keys": self.keys,
+        }
+        if action not in actions:
+            raise KeyError(action)
+        return actions[action](**payload)
+
+    def keys(self) -> dict[str, str]:
+        return {
+            "consumer_key": self.consumer_key,
+            "consumer_secret": self.consumer_secret,
+            "read_only_key": self.read_only_key,
+            "read_only_secret": self.read_only_secret,
+        }
+
+    def reset(self) -> dict[str, int]:
+        """An empty store (keys, faults and statistics are kept apart: see /__sandbox/reset)."""
+        with self.lock:
+            self.store = Store(self._now)
+            self.api = api.RestAPI(self.store, self.currency)
+        return {"products": 0}
+
+    def seed(
+        self, products: int = 20, variants: int = 30, customers: int = 10, orders: int = 20, seed: int = 1
+    ) -> dict[str, int]:
+        """Replace the store with deterministic demo data; answers the counts."""
+        with self.lock:
+            self.reset()
+            return seed_store(
+                self.store,
+                products=int(products),
+                variants=int(variants),
+                customers=int(customers),
+                orders=int(orders),
+                seed=int(seed),
+                currency=self.currency,
+            )
+
+    def sell(self, items: list[dict], email: str | None = None, country: str | None = None) -> dict[str, Any]:
+        """A storefront checkout: a processing order, stock reduced where managed.
+
+        Raises CheckoutRefused (HTTP 409 over the control API) when the cart would be refused.
+        """
+        lines = [(str(item["sku"]), int(item.get("quantity", 1))) for item in items]
+        with self.lock:
+            store = self.store
+            purchase = store.check_purchasable(lines)
+            customer = store.customer_by_email(email) if email else None
+            if customer is not None:
+                billing = order_address({**customer.billing, "email": customer.email}, with_email=True)
+            else:
+                billing = order_address(
+                    {
+                        "first_name": "Client",
+                        "last_name": "Invité",
+                        "country": country or "FR",
+                        "email": email or "client@example.fr",
+                    },
+                    with_email=True,
+                )
+            if country:
+                billing["country"] = country
+            shipping = order_address(billing, with_email=False)
+            data = compose_order(
+                store,
+                purchase,
+                billing=billing,
+                shipping=shipping,
+                customer_id=customer.id if customer else 0,
+                currency=self.currency,
+            )
+            now = self._now()
+            order = OrderRecord(
+                id=store.new_post_id(), status="pending", created=now, modified=now, data=data
+            )
+            store.orders.add(order)
+            set_status(store, order, "processing", now)
+            store.orders.touch(order, now)
+            if customer is not None:
+                customer.is_paying_customer = True
+            return {
+                "order_id": order.id,
+                "total": data["total"],
+                "stock": {record.sku: self._stock_of(record) for record, _ in purchase},
+            }
+
+    def restock(self, sku: str, quantity: int) -> int | None:
+        """Goods received: managed stock goes up by quantity; answers the new quantity."""
+        with self.lock:
+            record = self._record(sku)
+            self.store.change_stock(record, int(quantity))
+            return record.stock_quantity
+
+    def set_stock(self, sku: str, quantity: int) -> int:
+        """A shop manager types a new quantity in wp-admin (stock becomes managed)."""
+        with self.lock:
+            record = self._record(sku)
+            record.manage_stock = True
+            record.stock_quantity = int(quantity)
+            self.store.saved(record)
+            return int(quantity)
+
+    def stock(self, sku: str) -> dict[str, Any]:
+        with self.lock:
+            return self._stock_of(self._record(sku))
+
+    def add_products(
+        self, count: int = 1, prefix: str = "NEW", price: str = "19.90", stock: int | None = 10
+    ) -> list[str]:
+        """New simple products (as a shop manager adds them); answers their SKUs."""
+        from .writes import create_product
+
+        skus = []
+        with self.lock:
+            for number in range(1, int(count) + 1):
+                sku = f"{prefix}-{number:05d}"
+                while self.store.sku_taken(sku, None) is not None:
+                    number += int(count)
+                    sku = f"{prefix}-{number:05d}"
+                fields: dict[str, Any] = {
+                    "name": f"Nouveauté {prefix} n°{number}",
+                    "sku": sku,
+                    "regular_price": str(price),
+                    "description": f"<p>Nouveauté &laquo;&nbsp;{prefix}&nbsp;&raquo; n°{number}.</p>\n",
+                }
+                if stock is not None:
+                    fields.update(manage_stock=True, stock_quantity=int(stock))
+                create_product(self.store, fields)
+                skus.append(sku)
+        return skus
+
+    def touch(self, skus: list[str], field: str = "name") -> int:
+        """Edit products (a word appended to the name, or the description) so incremental pulls see them."""
+        with self.lock:
+            for sku in skus:
+                record = self._record(sku)
+                if field == "description":
+                    record.description += "<p>Mis à jour.</p>\n"
+                elif record.type == "variation":
+                    record.description += " "
+                else:
+                    record.name = record.name.rstrip(" *") + " *"
+                self.store.saved(record)
+        return len(skus)
+
+    def _record(self, sku: str):
+        record = self.store.by_sku(sku)
+        if record is None:
+            raise KeyError(f"no product or variation has SKU {sku!r}")
+        return record
+
+    def _stock_of(self, record) -> dict[str, Any]:
+        return {
+            "id": record.id,
+            "sku": record.sku,
+            "manage_stock": record.manage_stock,
+            "stock_quantity": record.stock_quantity if record.manage_stock else None,
+            "stock_status": record.stock_status,
+            "backorders": record.backorders,
+            "date_modified_gmt": format_gmt(record.modified),
+        }
