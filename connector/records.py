@@ -86,8 +86,8 @@ class Customer:
     country: str | None
     created_at: datetime
     updated_at: datetime
-    orders_count: int
-    total_spent: Decimal
+    orders_count: int | None  # None where the platform does not say (WooCommerce wc/v3)
+    total_spent: Decimal | None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 

@@ -35,6 +35,11 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+def to_json(payload: Any) -> str:
+    """JSON for state columns: Decimals keep their exact digits (as strings), keys sorted for stable hashes."""
+    return json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False)
+
+
 def parse_iso(text: str) -> datetime:
     moment = datetime.fromisoformat(text)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -193,15 +198,119 @@ def _m3_translation_memory(db: sqlite_utils.Database) -> None:
             "created_at": str,
         },
         pk="key",
-        not_null={"source_hash", "source_lang", "target_lang", "provider", "glossary_version", "characters",
-                  "created_at"},
+        not_null={
+            "source_hash",
+            "source_lang",
+            "target_lang",
+            "provider",
+            "glossary_version",
+            "characters",
+            "created_at",
+        },
     )
+
+
+def _m_pushed_prices(db: sqlite_utils.Database) -> None:
+    # The last prices the price job pushed per market and SKU, with the rate they were converted at and the
+    # target's prices they replaced (as the state held them), so a push is not repeated before the next pull.
+    db["pushed_prices"].create(
+        {
+            "store": str,
+            "market": str,
+            "sku": str,
+            "currency": str,
+            "price": str,
+            "compare_at": str,
+            "sale": str,
+            "replaced_price": str,
+            "replaced_second": str,
+            "rate": str,
+            "rate_date": str,
+            "rate_source": str,
+            "pushed_at": str,
+        },
+        pk=("store", "market", "sku"),
+        not_null={"currency", "price", "rate", "rate_date", "pushed_at"},
+    )
+
+
+def _m_pushed_translations(db: sqlite_utils.Database) -> None:
+    # What the translation job published where: one row per target store, Shopify market ("" for none),
+    # language, target product and field, with hashes of the source and of the published text, so an
+    # unchanged translation is not pushed again.
+    db["pushed_translations"].create(
+        {
+            "store": str,
+            "market": str,
+            "language": str,
+            "product_id": str,
+            "field": str,
+            "source_hash": str,
+            "value_hash": str,
+            "pushed_at": str,
+        },
+        pk=("store", "market", "language", "product_id", "field"),
+        not_null={"source_hash", "value_hash", "pushed_at"},
+    )
+
+
+def _m_stock_pool(db: sqlite_utils.Database) -> None:
+    # The inventory job's pooled model: one pool per SKU; per channel the quantity the pool has accounted for
+    # (baseline); every write recorded as an intent before it is sent (`mark` travels with the write where the
+    # platform can keep it); a ledger of every change with its cause.
+    db["stock_pool"].create(
+        {"sku": str, "quantity": int, "started_from": str, "created_at": str, "updated_at": str},
+        pk="sku",
+        not_null={"quantity", "created_at", "updated_at"},
+    )
+    db["stock_baselines"].create(
+        {"sku": str, "channel": str, "quantity": int, "updated_at": str},
+        pk=("sku", "channel"),
+        not_null={"quantity", "updated_at"},
+    )
+    db["stock_intents"].create(
+        {
+            "mark": str,
+            "sku": str,
+            "channel": str,
+            "expected": int,
+            "target": int,
+            "status": str,  # pending, applied, refused (compare-and-set), not_applied, abandoned
+            "created_at": str,
+            "settled_at": str,
+            "message": str,
+        },
+        pk="mark",
+        not_null={"sku", "channel", "expected", "target", "status", "created_at"},
+    )
+    db["stock_intents"].create_index(["status", "channel"])
+    db["stock_intents"].create_index(["sku"])
+    db["stock_ledger"].create(
+        {
+            "id": int,
+            "at": str,
+            "sku": str,
+            "channel": str,
+            "kind": str,  # first_sync, sale, increase, sync_write
+            "cause": str,  # "sale on fr", "increase on fr", "sync write on fr", "first sync from fr"
+            "change": int,  # pool change (sale, increase, first sync) or channel change (sync write)
+            "pool_after": int,
+            "channel_after": int,
+            "mark": str,
+        },
+        pk="id",
+        not_null={"at", "sku", "kind", "cause", "change"},
+    )
+    db["stock_ledger"].create_index(["sku", "id"])
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m1_runs_and_cursors,
     _m2_pulled_records,
     _m3_translation_memory,
+    _m_pushed_prices,
+    _m_pushed_translations,
+    _m_stock_pool,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -279,7 +388,7 @@ class State:
                 {
                     "finished_at": iso(utc_now()),
                     "outcome": outcome,
-                    "counts": json.dumps(counts or {}, sort_keys=True, default=str),
+                    "counts": to_json(counts or {}),
                     "error": error,
                 },
             )

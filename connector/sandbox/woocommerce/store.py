@@ -240,6 +240,11 @@ class Store:
     def delete_product(self, record: ProductRecord) -> None:
         if record.sku and self.sku_owner.get(record.sku) == record.id:
             del self.sku_owner[record.sku]
+        # Order lines keep their product_id, but their REST `sku` is read from the live product: gone, it is "".
+        for order in self.orders.records.values():
+            for item in order.data["line_items"]:
+                if record.id in (item["product_id"], item["variation_id"]):
+                    item["sku"] = ""
         if record.type == "variation":
             parent = self.posts.get(record.parent_id)
             del self.posts[record.id]

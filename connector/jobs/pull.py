@@ -1,0 +1,307 @@
+"""Pull: every store's products, orders and customers, kept current in the client's state.
+
+A pass reads the records modified since the store's high-water mark (less an overlap, for equal timestamps and
+clock skew), page by page. Each page commits in one transaction together with the cursor that covers it, so a
+crash re-reads at most one page and never skips one. Records already held with the same content are counted
+as unchanged and not written. Bad data is recorded as a data problem and the rest of the page goes on.
+
+Cursor (JSON, per store and resource):
+  {"high_water": ISO time of the newest record committed,
+   "pass_since": the `since` of the pass under way, "resume": the adapter's position after the last page}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from connector.platforms.base import DataProblem, Page, Resource, StoreAdapter
+from connector.records import Customer, Order, Product
+from connector.state import State, iso, parse_iso, to_json, utc_now
+
+log = logging.getLogger(__name__)
+
+OVERLAP = timedelta(minutes=5)
+
+
+@dataclass
+class PullSummary:
+    store: str
+    resource: str
+    pages: int = 0
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)  # problem kind -> count
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "store": self.store,
+            "resource": self.resource,
+            "pages": self.pages,
+            "read": self.read,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "skipped": self.skipped,
+        }
+
+
+def pull(
+    state: State,
+    adapter: StoreAdapter,
+    resource: Resource,
+    *,
+    full: bool = False,
+    on_page: Callable[[PullSummary], None] | None = None,
+) -> PullSummary:
+    summary = PullSummary(adapter.name, resource)
+    cursor = {} if full else _load_cursor(state, adapter.name, resource)
+    high_water = cursor.get("high_water")
+    if cursor.get("resume") is not None:
+        since, resume = _parse(cursor.get("pass_since")), cursor["resume"]
+    else:
+        since, resume = (_parse(high_water) - OVERLAP if high_water else None), None
+
+    for page in adapter.read(resource, since, resume):
+        with state.transaction():
+            _store_page(state, adapter.name, resource, page, summary)
+            newest = max((r.updated_at for r in page.records), default=None)
+            if newest and (high_water is None or newest > parse_iso(high_water)):
+                high_water = iso(newest)
+            state.set_cursor(
+                adapter.name,
+                resource,
+                json.dumps(
+                    {"high_water": high_water, "pass_since": since and iso(since), "resume": page.resume}
+                ),
+            )
+        summary.pages += 1
+        if on_page:
+            on_page(summary)
+    return summary
+
+
+def _load_cursor(state: State, store: str, resource: str) -> dict[str, Any]:
+    raw = state.cursor(store, resource)
+    return json.loads(raw) if raw else {}
+
+
+def _parse(text: str | None) -> datetime | None:
+    return parse_iso(text) if text else None
+
+
+# --- storing a page ---------------------------------------------------------------------------------------
+
+
+def _store_page(state: State, store: str, resource: str, page: Page, summary: PullSummary) -> None:
+    summary.read += len(page.records)
+    problems = list(page.problems)
+    if resource == "products":
+        problems += _duplicate_skus(state, store, page.records)
+    rows = [_ROW[resource](store, record) for record in page.records]
+    held = _held_hashes(state, resource, store, [row["id"] for row in rows])
+    changed = []
+    for record, row in zip(page.records, rows, strict=True):
+        if held.get(row["id"]) == row["raw_hash"]:
+            summary.unchanged += 1
+            continue
+        summary.created += row["id"] not in held
+        summary.updated += row["id"] in held
+        changed.append((record, row))
+    if changed:
+        state.db[resource].upsert_all([row for _, row in changed], pk=("store", "id"))
+        if resource == "products":
+            _store_variants(state, store, [record for record, _ in changed])
+        elif resource == "orders":
+            _store_lines(state, store, [record for record, _ in changed])
+    _record_problems(state, store, resource, problems, summary)
+
+
+def _held_hashes(state: State, table: str, store: str, ids: list[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    rows = state.db.execute(
+        f"select id, raw_hash from {table} where store = ? and id in ({marks})", [store, *ids]
+    )
+    return dict(rows.fetchall())
+
+
+def _duplicate_skus(state: State, store: str, products: list[Product]) -> list[DataProblem]:
+    """A SKU used by two variants of one store cannot be matched across stores: report every such variant."""
+    problems = []
+    seen: dict[str, str] = {}
+    for product in products:
+        for variant in product.variants:
+            if not variant.sku:
+                continue
+            other = seen.get(variant.sku)
+            if other is None:
+                row = state.db.execute(
+                    "select id from variants where store = ? and sku = ? and id != ? and product_id != ? limit 1",
+                    [store, variant.sku, variant.id, product.id],
+                ).fetchone()
+                other = row[0] if row else None
+            if other is not None and other != variant.id:
+                problems.append(
+                    DataProblem(
+                        "duplicate_sku",
+                        variant.id,
+                        f"SKU {variant.sku!r} is used by variants {other} and {variant.id}; "
+                        "give each variant its own SKU in the store",
+                    )
+                )
+            seen.setdefault(variant.sku, variant.id)
+    return problems
+
+
+def _store_variants(state: State, store: str, products: list[Product]) -> None:
+    for product in products:
+        keep = [v.id for v in product.variants]
+        marks = ",".join("?" * len(keep)) or "''"
+        state.db.execute(
+            f"delete from variants where store = ? and product_id = ? and id not in ({marks})",
+            [store, product.id, *keep],
+        )
+    state.db["variants"].upsert_all(
+        [
+            {
+                "store": store,
+                "id": v.id,
+                "product_id": v.product_id,
+                "sku": v.sku,
+                "price": _money(v.price),
+                "compare_at_price": _money(v.compare_at_price),
+                "sale_price": _money(v.sale_price),
+                "stock": v.stock,
+                "manage_stock": int(v.manage_stock),
+                "weight": _money(v.weight),
+                "options": to_json(v.options),
+                "cost": _money(v.cost),
+                "inventory_item_id": v.inventory_item_id,
+                "updated_at": v.updated_at and iso(v.updated_at),
+                "raw": to_json(v.raw),
+            }
+            for product in products
+            for v in product.variants
+        ],
+        pk=("store", "id"),
+    )
+
+
+def _store_lines(state: State, store: str, orders: list[Order]) -> None:
+    for order in orders:
+        state.db.execute("delete from order_lines where store = ? and order_id = ?", [store, order.id])
+    state.db["order_lines"].insert_all(
+        [
+            {
+                "store": store,
+                "order_id": order.id,
+                "line_no": number,
+                "sku": line.sku,
+                "product_id": line.product_id,
+                "variant_id": line.variant_id,
+                "quantity": line.quantity,
+                "unit_price": _money(line.unit_price),
+                "total": _money(line.total),
+                "name": line.name,
+            }
+            for order in orders
+            for number, line in enumerate(order.lines)
+        ],
+        pk=("store", "order_id", "line_no"),
+    )
+
+
+def _record_problems(
+    state: State, store: str, resource: str, problems: list[DataProblem], summary: PullSummary
+):
+    now = iso(utc_now())
+    for problem in problems:
+        summary.skipped[problem.kind] = summary.skipped.get(problem.kind, 0) + 1
+        state.db.execute(
+            """insert into data_problems (store, resource, kind, ref, message, first_seen, last_seen)
+               values (?, ?, ?, ?, ?, ?, ?)
+               on conflict (store, kind, ref) do update set message = excluded.message,
+                 last_seen = excluded.last_seen, resolved_at = null""",
+            [store, resource, problem.kind, problem.ref, problem.message, now, now],
+        )
+
+
+def _money(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _hash(payload: dict[str, Any]) -> str:
+    return hashlib.sha256(to_json(payload).encode()).hexdigest()
+
+
+def _product_row(store: str, product: Product) -> dict[str, Any]:
+    variants = [
+        {**{k: v for k, v in vars(variant).items() if k != "raw"}, "raw": variant.raw}
+        for variant in product.variants
+    ]
+    return {
+        "store": store,
+        "id": product.id,
+        "title": product.title,
+        "kind": product.kind,
+        "status": product.status,
+        "updated_at": iso(product.updated_at),
+        "description_html": product.description_html,
+        "short_description_html": product.short_description_html,
+        "raw_hash": _hash({"raw": product.raw, "variants": variants}),
+        "raw": to_json(product.raw),
+    }
+
+
+def _order_row(store: str, order: Order) -> dict[str, Any]:
+    fields = {k: v for k, v in vars(order).items() if k not in ("raw", "lines")}
+    row = {k: (_money(v) if k.endswith("total") else v) for k, v in fields.items()}
+    row.update(created_at=iso(order.created_at), updated_at=iso(order.updated_at))
+    return {
+        **row,
+        "store": store,
+        "raw_hash": _hash({"raw": order.raw, "lines": [vars(line) for line in order.lines]}),
+        "raw": to_json(order.raw),
+    }
+
+
+def _customer_row(store: str, customer: Customer) -> dict[str, Any]:
+    row = {
+        "store": store,
+        "id": customer.id,
+        "email": customer.email,
+        "country": customer.country,
+        "created_at": iso(customer.created_at),
+        "updated_at": iso(customer.updated_at),
+        "orders_count": customer.orders_count,
+        "total_spent": _money(customer.total_spent),
+    }
+    return {**row, "raw_hash": _hash(row)}
+
+
+_ROW: dict[str, Callable[[str, Any], dict[str, Any]]] = {
+    "products": _product_row,
+    "orders": _order_row,
+    "customers": _customer_row,
+}
+
+
+def forget_customer(state: State, email: str) -> int:
+    """Erase a person's data (data-protection request): customer rows go, their orders keep only figures."""
+    with state.transaction() as db:
+        customers = db.execute("delete from customers where lower(email) = lower(?)", [email]).rowcount
+        orders = db.execute(
+            """update orders set customer_email = null, customer_id = null, shipping_address = null, raw = '{}'
+               where lower(customer_email) = lower(?)""",
+            [email],
+        ).rowcount
+    return customers + orders

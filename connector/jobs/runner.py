@@ -1,0 +1,166 @@
+"""One-off syncs (`connector sync ...`): run jobs on a client's stores, record each run, print a summary.
+
+Every job run is recorded in `sync_runs` (start, end, outcome, counts, error) by `recorded_run`, which the
+service uses too. A failing store never stops the other stores.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from connector.config import ClientConfig
+from connector.jobs.pull import PullSummary, pull
+from connector.logs import redact
+from connector.platforms.base import RESOURCES, StoreAdapter
+from connector.platforms.errors import PlatformError
+from connector.platforms.registry import open_adapter
+from connector.state import State, open_state
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SyncOutcome:
+    results: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(result["outcome"] == "ok" for result in self.results)
+
+
+def recorded_run(state: State, job: str, store: str, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run `work`, recording it in sync_runs; a store failure is recorded and returned, not raised."""
+    run_id = state.start_run(job, store)
+    try:
+        counts = work()
+    except PlatformError as exc:
+        message = redact(str(exc))
+        state.finish_run(run_id, "failed", error=message)
+        log.warning("%s on %s failed: %s", job, store, message)
+        return {"job": job, "store": store, "outcome": "failed", "error": message, "kind": type(exc).__name__}
+    except BaseException as exc:
+        state.finish_run(run_id, "failed", error=redact(f"{type(exc).__name__}: {exc}"))
+        raise
+    state.finish_run(run_id, "ok", counts)
+    return {"job": job, "store": store, "outcome": "ok", **counts}
+
+
+@contextmanager
+def adapters(config: ClientConfig, only: str | None = None) -> Iterator[dict[str, StoreAdapter]]:
+    if only and only not in config.stores:
+        from connector.cli import CommandFailed
+
+        raise CommandFailed(
+            f"no store named {only!r} in {config.path}; use one of: {', '.join(config.stores)}", 2
+        )
+    opened = {
+        name: open_adapter(name, store) for name, store in config.stores.items() if only in (None, name)
+    }
+    try:
+        yield opened
+    finally:
+        for adapter in opened.values():
+            adapter.close()
+
+
+def run_sync(
+    config: ClientConfig,
+    what: list[str],
+    *,
+    store: str | None = None,
+    dry_run: bool = False,
+    full: bool = False,
+    as_json: bool = False,
+    options: dict[str, Any] | None = None,
+) -> SyncOutcome:
+    targets = list(dict.fromkeys(t for w in what for t in (RESOURCES if w == "all" else (w,))))
+    console = Console(stderr=True)
+    outcome = SyncOutcome()
+    with open_state(config.state_path) as state, adapters(config, store) as opened:
+        for target in targets:
+            if target in RESOURCES:
+                for adapter in opened.values():
+                    outcome.results.append(
+                        _pull_with_progress(state, adapter, target, full, console, as_json)
+                    )
+            else:
+                job = _other_job(target)
+                outcome.results += job(
+                    config, state, opened, dry_run=dry_run, as_json=as_json, **(options or {})
+                )
+    _print_summary(outcome, as_json)
+    return outcome
+
+
+def _pull_with_progress(state, adapter, resource, full, console: Console, quiet: bool) -> dict[str, Any]:
+    show = console.is_terminal and not quiet
+    with Progress(
+        TextColumn(f"{adapter.name} {resource}"),
+        BarColumn(bar_width=None),
+        TextColumn("{task.fields[items]} items, {task.fields[pages]} pages, {task.fields[rate]}/s"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not show,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("pull", total=None, items=0, pages=0, rate=0)
+
+        def on_page(summary: PullSummary) -> None:
+            elapsed = progress.tasks[0].elapsed or 1
+            progress.update(task, items=summary.read, pages=summary.pages, rate=int(summary.read / elapsed))
+
+        def work() -> dict[str, Any]:
+            summary = pull(state, adapter, resource, full=full, on_page=on_page)
+            return {k: v for k, v in summary.as_dict().items() if k not in ("store", "resource")}
+
+        return {**recorded_run(state, f"pull:{resource}", adapter.name, work), "resource": resource}
+
+
+def _other_job(target: str) -> Callable[..., list[dict[str, Any]]]:
+    from connector.cli import CommandFailed
+
+    try:
+        if target == "inventory":
+            from connector.jobs.inventory import sync_inventory_command as job
+        elif target == "prices":
+            from connector.jobs.prices import sync_prices_command as job
+        else:
+            from connector.jobs.translations import sync_translations_command as job
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("connector.jobs."):
+            raise CommandFailed(f"`connector sync {target}` is not built yet in this version") from None
+        raise
+    return job
+
+
+def _print_summary(outcome: SyncOutcome, as_json: bool) -> None:
+    if as_json:
+        print(redact(json.dumps({"ok": outcome.ok, "results": outcome.results}, indent=2, default=str)))
+        return
+    pulls = [r for r in outcome.results if r["job"].startswith("pull:")]
+    if pulls:
+        table = Table(title="pull")
+        for column in ("store", "resource", "outcome", "read", "created", "updated", "unchanged", "skipped"):
+            table.add_column(
+                column, justify="right" if column in ("read", "created", "updated", "unchanged") else "left"
+            )
+        for r in pulls:
+            skipped = ", ".join(f"{k} {v}" for k, v in sorted(r.get("skipped", {}).items())) or "-"
+            table.add_row(
+                r["store"],
+                r["resource"],
+                r["outcome"] if r["outcome"] == "ok" else f"failed: {r['error']}",
+                *(str(r.get(k, "")) for k in ("read", "created", "updated", "unchanged")),
+                skipped,
+            )
+        Console(file=sys.stdout).print(table)

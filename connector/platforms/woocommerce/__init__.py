@@ -1,0 +1,1 @@
+"""WooCommerce (REST wc/v3 through the `woocommerce` package)."""
