@@ -132,8 +132,9 @@ class ClientSection(Section):
     base_currency: Currency
     timezone: TimeZoneName = "UTC"
     state_file: str = ""
-    base_prices_include_vat: bool = True
-    base_vat_rate: Percent = Decimal(0)
+    # Required once markets are priced (checked in load_config): a silent default would mean "0 % VAT".
+    base_prices_include_vat: bool | None = None
+    base_vat_rate: Percent | None = None
 
 
 class WooCommerceStore(Section):
@@ -176,8 +177,8 @@ class MarketConfig(Section):
     language: Language
     target: str
     shopify_market: str | None = None
-    prices_include_vat: bool = True
-    vat_rate: Percent = Decimal(0)
+    prices_include_vat: bool
+    vat_rate: Percent
     duty: Literal["DDP", "DDU"] = "DDU"
     duty_rate: Percent = Decimal(0)
     de_minimis: Decimal = Field(default=Decimal(0), ge=0)
@@ -302,10 +303,26 @@ def load_config(path: Path | str, *, environ: typing.Mapping[str, str] | None = 
     except ValidationError as exc:
         problems += [_describe(err) for err in exc.errors()]
     problems += _check_references(raw)
+    if config is not None:
+        problems += _check_price_rules(config)
     if problems:
         raise ConfigError(path, problems)
     assert config is not None
     return config
+
+
+def _check_price_rules(config: ClientConfig) -> list[str]:
+    """The pricing rules' own checks (rounding grids per currency, VAT settings), once per problem."""
+    from connector.pricing import MarketPriceRules, PricingConfigError
+
+    problems: list[str] = []
+    client = config.client.model_dump()
+    for name, market in config.markets.items():
+        try:
+            MarketPriceRules.from_mapping(market.model_dump(), client, path=f"markets.{name}")
+        except PricingConfigError as exc:
+            problems += [p for p in exc.problems if p not in problems]
+    return problems
 
 
 def _toml_position(message: str) -> str:

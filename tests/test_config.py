@@ -12,6 +12,8 @@ MINIMAL = """
 name = "acme"
 base_currency = "EUR"
 timezone = "Europe/Paris"
+base_prices_include_vat = true
+base_vat_rate = 20
 
 [stores.fr]
 platform = "woocommerce"
@@ -29,6 +31,7 @@ countries = ["DE", "AT"]
 currency = "EUR"
 language = "de"
 target = "global"
+prices_include_vat = true
 vat_rate = 19.5
 rounding = { rule = "charm", ending = 0.99 }
 """
@@ -178,3 +181,12 @@ def test_example_config_is_the_template(tmp_path):
     )
     with pytest.raises(FileExistsError):
         write_template(example, "example")
+
+
+def test_price_rules_are_checked_with_the_config(tmp_path):
+    text = MINIMAL.replace("base_prices_include_vat = true\nbase_vat_rate = 20\n", "").replace(
+        'rounding = { rule = "charm", ending = 0.99 }', 'rounding = { rule = "step", step = 0.003 }'
+    )
+    found = problems(tmp_path, text)
+    assert any(p.startswith("client.base_prices_include_vat:") for p in found), found
+    assert any(p.startswith("markets.de.rounding.step:") for p in found), found

@@ -705,7 +705,7 @@ def test_currency_codes_are_normalised() -> None:
             {"prices_include_vat": True},
             {"base_currency": "EUR", "base_prices_include_vat": True},
             [
-                "base_vat_rate: missing; base_prices_include_vat is true, so give the VAT rate in percent",
+                "client.base_vat_rate: missing; client.base_prices_include_vat is true, so give the VAT rate in percent",
                 "markets.x.currency: missing",
                 "markets.x.vat_rate: missing; markets.x.prices_include_vat is true",
             ],
@@ -714,7 +714,7 @@ def test_currency_codes_are_normalised() -> None:
             {"currency": "ZZZ", "prices_include_vat": "yes"},
             {"base_currency": "EUR"},
             [
-                "base_prices_include_vat: missing; set it to true when these prices are shown with VAT",
+                "client.base_prices_include_vat: missing; set it to true when these prices are shown with VAT",
                 "markets.x.currency: unknown currency 'ZZZ'",
                 "markets.x.prices_include_vat: must be true or false, got 'yes'",
             ],

@@ -102,9 +102,9 @@ class MarketPriceRules:
         market, client = _without_none(market), _without_none(client)
 
         base_currency = reader.currency(client, "base_currency", "base_currency")
-        base_incl = reader.boolean(client, "base_prices_include_vat", "base_prices_include_vat")
+        base_incl = reader.boolean(client, "base_prices_include_vat", "client.base_prices_include_vat")
         base_vat = reader.vat_rate(
-            client, "base_vat_rate", "base_vat_rate", base_incl, "base_prices_include_vat"
+            client, "base_vat_rate", "client.base_vat_rate", base_incl, "client.base_prices_include_vat"
         )
 
         currency = reader.currency(market, "currency", f"{path}.currency")
