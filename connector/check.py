@@ -28,6 +28,7 @@ def check_stores(config: ClientConfig) -> list[CheckLine]:
     lines = []
     for name, store in config.stores.items():
         adapter = open_adapter(name, store)
+        adapter.attempts = 1
         try:
             info = adapter.probe()
         except Exception as exc:  # every failure becomes one line naming its cause

@@ -90,7 +90,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     configs = _configs(args)
     from connector.scheduler import serve
 
-    return serve(configs, health_port=args.health_port)
+    return serve(configs, health_port=args.health_port, health_host=args.health_host)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -212,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = command("run", cmd_run, "serve one or many clients on their schedules until stopped", config="many")
     sub.add_argument("--health-port", type=int, help="serve /healthz and /metrics on this port")
+    sub.add_argument("--health-host", default="127.0.0.1", help="address for --health-port (0.0.0.0 in a container)")
 
     sub = command("status", cmd_status, "what ran, when, with what outcome, and open data problems")
     sub.add_argument("--json", action="store_true", help="print as JSON")

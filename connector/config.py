@@ -223,6 +223,7 @@ class TranslationSection(Section):
     do_not_translate: list[str] = []
     glossary: dict[str, dict[str, str]] = {}
     human_files: list[str] = []
+    detect_language: bool = True
     char_budget_per_run: int = Field(default=500_000, ge=0)
 
 

@@ -75,5 +75,7 @@ def setup_logging(*, json_lines: bool = False, level: int = logging.INFO, stream
     root.addHandler(handler)
     root.setLevel(level)
     # Third-party clients log full URLs (with OAuth signatures) at DEBUG; keep them quiet.
-    for noisy in ("urllib3", "requests_oauthlib", "oauthlib", "apscheduler"):
+    for noisy in ("urllib3", "requests_oauthlib", "oauthlib", "deepl"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    # "skipped: maximum number of running instances reached" is the intended max_instances=1 at work.
+    logging.getLogger("apscheduler").setLevel(max(level, logging.ERROR))

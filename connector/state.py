@@ -275,7 +275,11 @@ def _m_stock_pool(db: sqlite_utils.Database) -> None:
             "channel": str,
             "expected": int,
             "target": int,
-            "status": str,  # pending, applied, refused (compare-and-set), not_applied, abandoned
+            "status": str,  # planned, sent, then applied, refused (compare-and-set), not_applied, abandoned
+            "batch": str,  # the intents sent to one channel in one call of write_stock
+            "variant_id": str,
+            "product_id": str,
+            "inventory_item_id": str,
             "created_at": str,
             "settled_at": str,
             "message": str,
@@ -392,6 +396,15 @@ class State:
                     "error": error,
                 },
             )
+
+    def close_unfinished_runs(self) -> int:
+        """Runs a stopped or killed process left `running`: the service calls this as it starts."""
+        with self.transaction() as db:
+            return db.execute(
+                "update sync_runs set outcome = 'interrupted', finished_at = ?, "
+                "error = 'the process stopped before this run finished' where outcome = 'running'",
+                [iso(utc_now())],
+            ).rowcount
 
     def last_runs(self) -> list[dict]:
         """The latest run of every (job, store), newest first."""

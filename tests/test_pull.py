@@ -139,6 +139,33 @@ def test_crash_between_pages_rereads_one_page_and_never_skips(woo, client_config
         assert json.loads(state.cursor("fr", "orders"))["resume"] is None
 
 
+def test_a_change_behind_a_resumed_pass_is_read_by_the_next_pass(woo, client_config):
+    config = client_config({"fr": woo})
+    adapter = open_adapter("fr", config.stores["fr"])
+
+    class Crash(Exception):
+        pass
+
+    def crash_after_first_page(summary):
+        raise Crash
+
+    simple = [p for p in woo.store.products.records.values() if p.type == "simple"]
+    first_sku, last_sku = min(simple, key=lambda p: p.id).sku, max(simple, key=lambda p: p.id).sku
+    with open_state(config.state_path) as state:
+        with pytest.raises(Crash):
+            pull(state, adapter, "products", on_page=crash_after_first_page)
+        woo.clock = _later(woo, minutes=1)
+        woo.touch([first_sku])  # on the page already read
+        woo.clock = _later(woo, minutes=12)
+        woo.touch([last_sku])  # on a page still to come, much later
+        pull(state, adapter, "products")  # completes the pass: sees the last product only
+        pull(state, adapter, "products")  # the next pass must still see the first one
+        titles = dict(state.db.execute(
+            "select v.sku, p.title from products p join variants v on v.product_id = p.id where v.sku in (?, ?)",
+            [first_sku, last_sku]).fetchall())
+    assert titles[first_sku].endswith(" *") and titles[last_sku].endswith(" *")
+
+
 def test_data_problems_are_reported_and_the_rest_is_kept(woo, client_config):
     store = woo.store
     simple = sorted((p for p in store.products.records.values() if p.type == "simple"), key=lambda p: p.id)

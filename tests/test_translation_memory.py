@@ -8,7 +8,6 @@ import pytest
 from sqlite_utils import Database
 
 from connector.state import open_state
-
 from connector.translation.glossary import NO_GLOSSARY_VERSION, Glossary, glossary_version
 from connector.translation.memory import (
     TABLE,

@@ -9,10 +9,9 @@ from dataclasses import replace
 import pytest
 from sqlite_utils import Database
 
-from connector.state import open_state
-
 from connector.sandbox.deepl import SANDBOX_DEEPL_KEY, DeepLSandbox
 from connector.sandbox.libretranslate import SANDBOX_LIBRETRANSLATE_KEY, LibreTranslateSandbox
+from connector.state import open_state
 from connector.translation import (
     DeepLProvider,
     FieldSource,

@@ -6,8 +6,9 @@ crash re-reads at most one page and never skips one. Records already held with t
 as unchanged and not written. Bad data is recorded as a data problem and the rest of the page goes on.
 
 Cursor (JSON, per store and resource):
-  {"high_water": ISO time of the newest record committed,
-   "pass_since": the `since` of the pass under way, "resume": the adapter's position after the last page}
+  {"high_water": ISO time of the newest record committed (at a pass's end: no later than the pass began),
+   "pass_since": the `since` of the pass under way, "resume": the adapter's position after the last page,
+   "pass_started": when the pass under way began}
 """
 
 from __future__ import annotations
@@ -66,8 +67,10 @@ def pull(
     high_water = cursor.get("high_water")
     if cursor.get("resume") is not None:
         since, resume = _parse(cursor.get("pass_since")), cursor["resume"]
+        started = cursor.get("pass_started") or iso(utc_now())
     else:
         since, resume = (_parse(high_water) - OVERLAP if high_water else None), None
+        started = iso(utc_now())
 
     for page in adapter.read(resource, since, resume):
         with state.transaction():
@@ -75,13 +78,17 @@ def pull(
             newest = max((r.updated_at for r in page.records), default=None)
             if newest and (high_water is None or newest > parse_iso(high_water)):
                 high_water = iso(newest)
-            state.set_cursor(
-                adapter.name,
-                resource,
-                json.dumps(
-                    {"high_water": high_water, "pass_since": since and iso(since), "resume": page.resume}
-                ),
-            )
+            if page.resume is None:
+                # A change made while the pass ran may sit on a page already read: the next pass starts
+                # no later than this one began, so such a change is read then, never skipped.
+                high_water = min(high_water, started) if high_water else None
+            position = {
+                "high_water": high_water,
+                "pass_since": since and iso(since),
+                "resume": page.resume,
+                "pass_started": started,
+            }
+            state.set_cursor(adapter.name, resource, json.dumps(position))
         summary.pages += 1
         if on_page:
             on_page(summary)

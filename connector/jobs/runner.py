@@ -24,6 +24,7 @@ from connector.logs import redact
 from connector.platforms.base import RESOURCES, StoreAdapter
 from connector.platforms.errors import PlatformError
 from connector.platforms.registry import open_adapter
+from connector.platforms.retry import StopRequested
 from connector.state import State, open_state
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,9 @@ def recorded_run(state: State, job: str, store: str, work: Callable[[], dict[str
     run_id = state.start_run(job, store)
     try:
         counts = work()
+    except StopRequested:
+        state.finish_run(run_id, "interrupted", error="stopped by shutdown at a safe point")
+        return {"job": job, "store": store, "outcome": "interrupted"}
     except PlatformError as exc:
         message = redact(str(exc))
         state.finish_run(run_id, "failed", error=message)
@@ -64,7 +68,9 @@ def adapters(config: ClientConfig, only: str | None = None) -> Iterator[dict[str
             f"no store named {only!r} in {config.path}; use one of: {', '.join(config.stores)}", 2
         )
     opened = {
-        name: open_adapter(name, store) for name, store in config.stores.items() if only in (None, name)
+        name: open_adapter(name, store, cost_meta_key=config.pricing.cost_meta_key)
+        for name, store in config.stores.items()
+        if only in (None, name)
     }
     try:
         yield opened

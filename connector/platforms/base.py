@@ -111,6 +111,7 @@ class RequestCounter:
 
 class StoreAdapter(ABC):
     platform: str
+    attempts: int = 8  # per request, for transient failures; `connector check` wants 1: fail fast, say why
 
     def __init__(self, name: str, config: Any):
         self.name = name

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -24,6 +25,18 @@ from .errors import TransientError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+# Set when the process shuts down: a wait between two attempts then ends at once with StopRequested.
+SHUTDOWN = threading.Event()
+
+
+class StopRequested(Exception):
+    """The process is stopping; the work in hand stops at a safe point (after a commit, or between retries)."""
+
+
+def _sleep(seconds: float) -> None:
+    if SHUTDOWN.wait(seconds):
+        raise StopRequested
 
 
 class _PlatformWait:
@@ -94,6 +107,7 @@ def retrying(
         "stop": stop_after_attempt(max_attempts),
         "wait": _PlatformWait(max_wait, initial_wait),
         "before_sleep": _retry_logger(store),
+        "sleep": _sleep,
         "reraise": True,
     }
     options.update(overrides)

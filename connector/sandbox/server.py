@@ -322,6 +322,8 @@ class SandboxServer:
 def _make_handler(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in two sends; with Nagle's algorithm the second waits ~40 ms for an ACK.
+        disable_nagle_algorithm = True
         server_version = "sandbox"
         sys_version = ""
 

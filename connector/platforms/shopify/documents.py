@@ -127,3 +127,305 @@ mutation TranslationsRegister($resourceId: ID!, $translations: [TranslationInput
   }
 }
 """
+
+TRANSLATABLE_RESOURCES_BY_IDS = """
+query TranslatableResourcesByIds($resourceIds: [ID!]!, $first: Int!, $locale: String!, $marketId: ID) {
+  translatableResourcesByIds(resourceIds: $resourceIds, first: $first) {
+    nodes {
+      resourceId
+      translatableContent { key value digest locale }
+      translations(locale: $locale, marketId: $marketId) { key value outdated }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+TRANSLATION_MARKETS = """
+query TranslationMarkets($first: Int!, $after: String) {
+  markets(first: $first, after: $after) {
+    nodes { id name handle }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+# -- the store adapter (connector/platforms/shopify/adapter.py) ------------------------------------------
+
+SHOP_PROBE = """
+query ShopProbe {
+  shop { name currencyCode }
+}
+"""
+
+PRIMARY_LOCATION = """
+query PrimaryLocation {
+  location { id name }
+}
+"""
+
+PRODUCTS_COUNT = """
+query ProductsCount($query: String) {
+  productsCount(query: $query) { count precision }
+}
+"""
+
+ORDERS_COUNT = """
+query OrdersCount($query: String) {
+  ordersCount(query: $query) { count precision }
+}
+"""
+
+CUSTOMERS_COUNT = """
+query CustomersCount($query: String) {
+  customersCount(query: $query) { count precision }
+}
+"""
+
+PRODUCTS_SYNC_PAGE = """
+query ProductsSyncPage($first: Int!, $after: String, $query: String, $variantsFirst: Int!, $locationId: ID!) {
+  products(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+    nodes {
+      id title handle status updatedAt descriptionHtml
+      variants(first: $variantsFirst) {
+        nodes {
+          id sku price compareAtPrice updatedAt
+          selectedOptions { name value }
+          inventoryItem {
+            id tracked
+            measurement { weight { unit value } }
+            inventoryLevel(locationId: $locationId) { quantities(names: ["available"]) { name quantity } }
+          }
+        }
+        pageInfo { hasNextPage endCursor }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+PRODUCT_VARIANTS_SYNC_PAGE = """
+query ProductVariantsSyncPage($id: ID!, $first: Int!, $after: String, $locationId: ID!) {
+  product(id: $id) {
+    variants(first: $first, after: $after) {
+      nodes {
+        id sku price compareAtPrice updatedAt
+        selectedOptions { name value }
+        inventoryItem {
+          id tracked
+          measurement { weight { unit value } }
+          inventoryLevel(locationId: $locationId) { quantities(names: ["available"]) { name quantity } }
+        }
+      }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}
+"""
+
+PRODUCTS_BULK = """
+{
+  products {
+    edges {
+      node {
+        id title handle status updatedAt descriptionHtml
+        variants {
+          edges {
+            node {
+              id sku price compareAtPrice updatedAt
+              selectedOptions { name value }
+              inventoryItem {
+                id tracked
+                measurement { weight { unit value } }
+                inventoryLevels {
+                  edges { node { location { id } quantities(names: ["available"]) { name quantity } } }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+"""
+
+ORDERS_SYNC_PAGE = """
+query OrdersSyncPage($first: Int!, $after: String, $query: String, $linesFirst: Int!) {
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+    nodes {
+      id name number email createdAt updatedAt cancelledAt currencyCode
+      displayFinancialStatus displayFulfillmentStatus
+      subtotalPriceSet { shopMoney { amount } }
+      totalPriceSet { shopMoney { amount } }
+      totalTaxSet { shopMoney { amount } }
+      totalShippingPriceSet { shopMoney { amount } }
+      totalDiscountsSet { shopMoney { amount } }
+      totalRefundedSet { shopMoney { amount } }
+      customer { id }
+      billingAddress { countryCodeV2 }
+      shippingAddress { address1 address2 zip city countryCodeV2 }
+      risk { assessments { riskLevel } }
+      lineItems(first: $linesFirst) {
+        nodes {
+          id sku name quantity
+          discountedUnitPriceSet { shopMoney { amount } }
+          discountedTotalSet { shopMoney { amount } }
+          variant { id }
+          product { id }
+        }
+        pageInfo { hasNextPage endCursor }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+ORDER_LINES_PAGE = """
+query OrderLinesPage($id: ID!, $first: Int!, $after: String) {
+  order(id: $id) {
+    lineItems(first: $first, after: $after) {
+      nodes {
+        id sku name quantity
+        discountedUnitPriceSet { shopMoney { amount } }
+        discountedTotalSet { shopMoney { amount } }
+        variant { id }
+        product { id }
+      }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}
+"""
+
+ORDERS_BULK = """
+{
+  orders {
+    edges {
+      node {
+        id name number email createdAt updatedAt cancelledAt currencyCode
+        displayFinancialStatus displayFulfillmentStatus
+        subtotalPriceSet { shopMoney { amount } }
+        totalPriceSet { shopMoney { amount } }
+        totalTaxSet { shopMoney { amount } }
+        totalShippingPriceSet { shopMoney { amount } }
+        totalDiscountsSet { shopMoney { amount } }
+        totalRefundedSet { shopMoney { amount } }
+        customer { id }
+        billingAddress { countryCodeV2 }
+        shippingAddress { address1 address2 zip city countryCodeV2 }
+        risk { assessments { riskLevel } }
+        lineItems {
+          edges {
+            node {
+              id sku name quantity
+              discountedUnitPriceSet { shopMoney { amount } }
+              discountedTotalSet { shopMoney { amount } }
+              variant { id }
+              product { id }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+"""
+
+CUSTOMERS_SYNC_PAGE = """
+query CustomersSyncPage($first: Int!, $after: String, $query: String) {
+  customers(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+    nodes {
+      id createdAt updatedAt numberOfOrders
+      amountSpent { amount currencyCode }
+      defaultEmailAddress { emailAddress }
+      defaultAddress { countryCodeV2 }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+CUSTOMERS_BULK = """
+{
+  customers {
+    edges {
+      node {
+        id createdAt updatedAt numberOfOrders
+        amountSpent { amount currencyCode }
+        defaultEmailAddress { emailAddress }
+        defaultAddress { countryCodeV2 }
+      }
+    }
+  }
+}
+"""
+
+CURRENT_BULK_OPERATION = """
+query CurrentBulkOperation {
+  currentBulkOperation(type: QUERY) { id status query url errorCode }
+}
+"""
+
+STOCK_LEVELS = """
+query StockLevels($first: Int!, $after: String, $query: String, $locationId: ID!) {
+  productVariants(first: $first, after: $after, query: $query) {
+    nodes {
+      id sku
+      product { id }
+      inventoryItem {
+        id tracked
+        inventoryLevel(locationId: $locationId) { quantities(names: ["available"]) { name quantity } }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+VARIANT_PRICES = """
+query VariantPrices($first: Int!, $after: String, $query: String) {
+  productVariants(first: $first, after: $after, query: $query) {
+    nodes { id sku price compareAtPrice product { id } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+MARKET_PRICE_LISTS = """
+query MarketPriceLists($first: Int!, $after: String) {
+  priceLists(first: $first, after: $after) {
+    nodes {
+      id name currency
+      catalog { ... on MarketCatalog { markets(first: 25) { nodes { id name handle } } } }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+PRICE_LIST_PRICES = """
+query PriceListPrices($id: ID!, $first: Int!, $after: String) {
+  priceList(id: $id) {
+    prices(first: $first, after: $after, originType: FIXED) {
+      nodes {
+        variant { id sku }
+        price { amount currencyCode }
+        compareAtPrice { amount currencyCode }
+      }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}
+"""
+
+TAGS_ADD = """
+mutation TagsAdd($id: ID!, $tags: [String!]!) {
+  tagsAdd(id: $id, tags: $tags) {
+    node { id }
+    userErrors { field message }
+  }
+}
+"""

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -193,7 +194,8 @@ class ShopifyTransport:
                 self.store_name, f"HTTP {status} from Shopify: {self._platform_message(response)}"
             )
         try:
-            body = response.json()
+            # JSON numbers with a fraction (Weight.value, Float fields) stay exact: never a float.
+            body = response.json(parse_float=Decimal)
         except ValueError:
             raise BadResponseError.quoting(self.store_name, "the answer is not JSON", response.text) from None
         if not isinstance(body, dict):
@@ -228,7 +230,7 @@ class ShopifyTransport:
         status = cost.get("throttleStatus") or {}
         with self._lock:
             requested = cost.get("requestedQueryCost")
-            if isinstance(requested, int | float):
+            if isinstance(requested, int | float | Decimal):
                 self._document_costs[document] = float(requested)
             try:
                 self._bucket = _Bucket(
@@ -319,13 +321,14 @@ class ShopifyTransport:
         operation_id = operation.get("id")
         if not operation_id:
             raise BadResponseError(self.store_name, "bulkOperationRunQuery answered no operation id")
-        url = self._wait_for_bulk(operation_id, poll_interval, max_poll_interval, timeout)
+        url = self.wait_for_bulk(operation_id, poll_interval, max_poll_interval, timeout)
         if url:
-            yield from self._stream_jsonl(url)
+            yield from self.stream_bulk_result(url)
 
-    def _wait_for_bulk(
-        self, operation_id: str, interval: float, max_interval: float, timeout: float
+    def wait_for_bulk(
+        self, operation_id: str, interval: float = 0.5, max_interval: float = 10.0, timeout: float = 3600.0
     ) -> str | None:
+        """Poll a bulk operation until it completes; its result URL (None when it found no object)."""
         deadline = time.monotonic() + timeout
         while True:
             node = self.execute(documents.BULK_OPERATION_POLL, {"id": operation_id}).get("node") or {}
@@ -349,9 +352,10 @@ class ShopifyTransport:
             time.sleep(interval)
             interval = min(interval * 1.5, max_interval)
 
-    def _stream_jsonl(self, url: str) -> Iterator[dict]:
-        """Lines of the result file; a download cut short resumes by skipping the lines already given."""
-        delivered = 0
+    def stream_bulk_result(self, url: str, skip: int = 0) -> Iterator[dict]:
+        """Objects of the result file after the first `skip` lines; a download cut short resumes by
+        skipping the lines already given. JSON numbers with a fraction are parsed as Decimal."""
+        delivered = skip
         failures = 0
         while True:
             try:
@@ -359,7 +363,7 @@ class ShopifyTransport:
                     if index < delivered:
                         continue
                     try:
-                        record = json.loads(line)
+                        record = json.loads(line, parse_float=Decimal)
                     except ValueError:
                         raise BadResponseError.quoting(
                             self.store_name, "a bulk result line is not JSON", line

@@ -14,10 +14,11 @@ objects a request; a batch answers per item. WooCommerce has no compare-and-set 
 from __future__ import annotations
 
 import json
-import re
 import logging
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -53,6 +54,7 @@ log = logging.getLogger(__name__)
 _ID_SEGMENT = re.compile(r"/\d+")
 PAGE_SIZE = 100
 BATCH_LIMIT = 100
+STOCK_MARK_KEY = "_connector_stock_write"  # product meta: mark of the last stock write
 
 
 class WooCommerceAdapter(StoreAdapter):
@@ -76,7 +78,7 @@ class WooCommerceAdapter(StoreAdapter):
         """One request with retries; returns (decoded body, headers). Raises PlatformError subclasses."""
         route = f"{method} {_ID_SEGMENT.sub('/<id>', endpoint)}"
 
-        @retrying(store=self.name)
+        @retrying(self.attempts, store=self.name)
         def once():
             self.requests.count(route, write=method != "GET")
             try:
@@ -84,7 +86,12 @@ class WooCommerceAdapter(StoreAdapter):
                     response = getattr(self.api, method.lower())(endpoint, params=dict(params or {}))
                 else:
                     response = getattr(self.api, method.lower())(endpoint, data, params=dict(params or {}))
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except (
+                requests.ConnectionError,
+                requests.Timeout,
+                requests.exceptions.ChunkedEncodingError,
+                ConnectionError,
+            ) as exc:
                 raise TransientError(self.name, f"{route}: {type(exc).__name__}") from exc
             return self._decode(route, response)
 
@@ -96,6 +103,14 @@ class WooCommerceAdapter(StoreAdapter):
         except ValueError:
             if response.status_code >= 500:
                 raise TransientError(self.name, f"{route}: HTTP {response.status_code}") from None
+            if response.status_code == 404:  # a web page, not the REST API: wrong URL or API disabled
+                raise NotFoundError(
+                    self.name, f"{route}: HTTP 404, not a WordPress REST API answer"
+                ) from None
+            if response.status_code in (401, 403):
+                raise AuthError(
+                    self.name, f"{route}: HTTP {response.status_code} from a proxy or firewall"
+                ) from None
             raise BadResponseError(
                 self.name,
                 f"{route}: HTTP {response.status_code}, answer is not JSON: {response.text[:200]!r}",
@@ -168,24 +183,42 @@ class WooCommerceAdapter(StoreAdapter):
         return normalise.product(body, variations, self.cost_meta_key, problems)
 
     def stock_levels(self, skus: Iterable[str] | None = None) -> Iterator[StockLevel]:
-        """By SKU list (the `sku` filter takes a comma list and finds variations too), 100 a request."""
+        """By SKU list (the `sku` filter takes a comma list and finds variations too), 100 a request; all
+        products and variations when None. Each level carries the mark of the connector's last stock write."""
         if skus is None:
-            for page in self.read("products", None):
-                for product in page.records:
-                    yield from _levels(product)
+            for _, body, _ in self._pages("products", {"orderby": "id", "order": "asc"}):
+                for item in body:
+                    if item.get("type") != "variable":
+                        if item.get("sku"):
+                            yield _stock_level(item)
+                        continue
+                    if not item.get("variations"):
+                        continue
+                    endpoint = f"products/{item['id']}/variations"
+                    for _, page, _ in self._pages(endpoint, {"orderby": "id", "order": "asc"}):
+                        yield from (_stock_level(v, str(item["id"])) for v in page if v.get("sku"))
             return
         wanted = sorted(set(skus))
         for start in range(0, len(wanted), PAGE_SIZE):
-            chunk = wanted[start : start + PAGE_SIZE]
-            for _, body, _ in self._pages("products", {"sku": ",".join(chunk)}):
+            chunk = set(wanted[start : start + PAGE_SIZE])
+            for _, body, _ in self._pages("products", {"sku": ",".join(sorted(chunk))}):
                 for item in body:
                     if item.get("sku") in chunk and item.get("type") != "variable":
-                        yield _level(item)
+                        yield _stock_level(item)
 
     def write_stock(self, writes: list[StockWrite]) -> list[WriteOutcome]:
-        return self._batched(
-            [(w.sku, w.level.product_id, w.level.variant_id, {"stock_quantity": w.quantity}) for w in writes]
-        )
+        """WooCommerce has no compare-and-set. Each write sends the change (`inventory_delta`, which the store
+        adds to its current quantity inside its own save: a sale landing between our read and this write is
+        kept, not overwritten) and, in the same save, the write's mark as product meta, so a later read
+        tells whether a write whose answer was lost had been applied."""
+        items = []
+        for w in writes:
+            fields: dict[str, Any] = {"inventory_delta": w.quantity - w.expected}
+            mark = getattr(w, "mark", "")
+            if mark:
+                fields["meta_data"] = [{"key": STOCK_MARK_KEY, "value": mark}]
+            items.append((w.sku, w.level.product_id, w.level.variant_id, fields))
+        return self._batched(items)
 
     def write_prices(self, writes: list[PriceWrite]) -> list[WriteOutcome]:
         """`price` becomes regular_price and `sale_price` sale_price ("" ends a sale), through the batch
@@ -194,9 +227,8 @@ class WooCommerceAdapter(StoreAdapter):
         items, refused = [], []
         for w in writes:
             if w.market is not None:
-                refused.append(
-                    WriteOutcome(w.sku, False, message=f"WooCommerce has no markets; cannot price {w.market!r}")
-                )
+                message = f"WooCommerce has no markets; cannot price {w.market!r}"
+                refused.append(WriteOutcome(w.sku, False, message=message))
                 continue
             fields = {
                 "regular_price": self._price_text(w.price),
@@ -283,18 +315,24 @@ class WooCommerceAdapter(StoreAdapter):
         return outcomes
 
 
-def _levels(product) -> Iterator[StockLevel]:
-    for v in product.variants:
-        if v.sku:
-            yield StockLevel(v.sku, v.stock or 0, v.manage_stock, v.id, product.id)
+@dataclass(frozen=True)
+class _MarkedStockLevel(StockLevel):
+    write_mark: str | None = None  # "" when no write of the connector is recorded on the product
 
 
-def _level(item: dict) -> StockLevel:
-    managed = item.get("manage_stock") is True
-    parent = str(item.get("parent_id") or item["id"])
-    return StockLevel(
-        item["sku"], int(item.get("stock_quantity") or 0) if managed else 0, managed, str(item["id"]), parent
+def _stock_level(item: dict, parent_id: str | None = None) -> StockLevel:
+    managed = item.get("manage_stock") is True  # "parent": the parent product holds the stock
+    parent = parent_id or str(item.get("parent_id") or item["id"])
+    mark = next(
+        (
+            str(meta.get("value") or "")
+            for meta in item.get("meta_data") or []
+            if isinstance(meta, dict) and meta.get("key") == STOCK_MARK_KEY
+        ),
+        "",
     )
+    quantity = int(item.get("stock_quantity") or 0) if managed else 0
+    return _MarkedStockLevel(item["sku"], quantity, managed, str(item["id"]), parent, write_mark=mark)
 
 
 def _wc_time(moment: datetime) -> str:

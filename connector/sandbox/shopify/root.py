@@ -9,6 +9,7 @@ from typing import Any
 
 from graphql import GraphQLError, GraphQLResolveInfo, value_from_ast_untyped
 
+from .search import count_matches
 from .shop import TRANSLATABLE_PRODUCT_KEYS, Translation, digest, iso, parse_gid
 from .views import (
     CustomerView,
@@ -27,6 +28,7 @@ from .views import (
 )
 
 MAX_INPUT_ARRAY = 250
+COUNT_LIMIT = 10_000
 INVENTORY_REASONS = frozenset(
     {
         "correction",
@@ -119,6 +121,18 @@ class QueryRoot:
         product = ctx(info).shop.products.get(parse_gid(id, "Product") or -1)
         return ProductView(product) if product is not None else None
 
+    def productsCount(self, info: GraphQLResolveInfo, query: str | None = None, **args: Any) -> dict:
+        return _count(info, "products", query, args.get("limit", COUNT_LIMIT))
+
+    def productVariantsCount(self, info: GraphQLResolveInfo, query: str | None = None, **args: Any) -> dict:
+        return _count(info, "productVariants", query, args.get("limit", COUNT_LIMIT))
+
+    def ordersCount(self, info: GraphQLResolveInfo, query: str | None = None, **args: Any) -> dict:
+        return _count(info, "orders", query, args.get("limit", COUNT_LIMIT))
+
+    def customersCount(self, info: GraphQLResolveInfo, query: str | None = None, **args: Any) -> dict:
+        return _count(info, "customers", query, args.get("limit", COUNT_LIMIT))
+
     def productVariants(self, info: GraphQLResolveInfo, **args: Any) -> dict:
         return searched(info, "productVariants", VariantView, args)
 
@@ -200,6 +214,14 @@ class QueryRoot:
     def bulkOperation(self, info: GraphQLResolveInfo, id: str) -> Any:
         number = parse_gid(id, "BulkOperation")
         return ctx(info).sim.bulk.view(number) if number is not None else None
+
+
+def _count(info: GraphQLResolveInfo, resource: str, query: str | None, limit: int | None) -> dict:
+    """A `Count`: exact up to `limit` (Shopify's default 10,000; null for no limit), AT_LEAST above it."""
+    count = count_matches(ctx(info).shop, resource, query)
+    if limit is not None and count > limit:
+        return {"count": limit, "precision": "AT_LEAST"}
+    return {"count": count, "precision": "EXACT"}
 
 
 def _idempotency_key(info: GraphQLResolveInfo) -> str | None:
@@ -662,6 +684,23 @@ class MutationRoot:
                 }
             )
         return {"translations": results, "userErrors": []}
+
+    def tagsAdd(self, info: GraphQLResolveInfo, id: str, tags: list[str]) -> dict:
+        context = ctx(info)
+        shop = context.shop
+        order = shop.orders.get(parse_gid(id, "Order") or -1)
+        product = shop.products.get(parse_gid(id, "Product") or -1)
+        record = order or product
+        if record is None:
+            return {"node": None, "userErrors": [{"field": ["id"], "message": "Resource does not exist"}]}
+        cleaned = [tag.strip() for tag in tags if tag.strip()]
+        added = [tag for tag in cleaned if tag not in record.tags]
+        if added:
+            record.tags.extend(added)
+            record.updated_at = shop.now()
+            shop.changed()
+            context.changed_data = True
+        return {"node": OrderView(order) if order is not None else ProductView(product), "userErrors": []}
 
     def bulkOperationRunQuery(self, info: GraphQLResolveInfo, query: str, groupObjects: bool = False) -> dict:
         return ctx(info).sim.bulk.start(query)

@@ -2,7 +2,8 @@
 
 Supported terms: `updated_at`, `created_at`, `processed_at` with `:`, `:>`, `:>=`, `:<`, `:<=` and an ISO
 date or time (quoted or not); `sku:`, `email:`, `id:` (also with comparisons), `status:`; terms joined by
-spaces or `AND`. Unknown fields are ignored, as Shopify ignores them.
+spaces or `AND`; groups of terms joined by `OR` (`sku:A OR sku:B`), without parentheses. Unknown fields are
+ignored, as Shopify ignores them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from .shop import Shop, SortedView, parse_gid, sort_function
 
+_OR = re.compile(r"\s+OR\s+")
 _TERM = re.compile(r"""(?P<field>[a-z_]+):(?P<op>>=|<=|>|<|=)?(?P<value>'[^']*'|"[^"]*"|\S+)""")
 _TIME_FIELDS = {"updated_at": "updated_at", "created_at": "created_at", "processed_at": "created_at"}
 MAX_PAGE_SIZE = 250
@@ -44,6 +46,13 @@ def parse_query(text: str | None) -> list[Term]:
             value = value[1:-1]
         terms.append(Term(match.group("field").lower(), match.group("op") or "=", value))
     return terms
+
+
+def parse_query_groups(text: str | None) -> list[list[Term]]:
+    """The query as alternatives: a record matches when it matches every term of one group."""
+    if not text:
+        return [[]]
+    return [parse_query(part) for part in _OR.split(text)]
 
 
 def _parse_time(value: str) -> datetime:
@@ -91,6 +100,19 @@ def predicate(resource: str, terms: list[Term]) -> Callable[[Any], bool]:
             status = term.value.upper()
             checks.append(lambda r, v=status: r.status == v)
     return lambda record: all(check(record) for check in checks)
+
+
+def any_group(resource: str, groups: list[list[Term]]) -> Callable[[Any], bool]:
+    predicates = [predicate(resource, terms) for terms in groups]
+    if len(predicates) == 1:
+        return predicates[0]
+    return lambda record: any(matches(record) for matches in predicates)
+
+
+def count_matches(shop: Shop, resource: str, query: str | None) -> int:
+    """How many records of `resource` a `query:` selects (the `*Count` root fields)."""
+    matches = any_group(resource, parse_query_groups(query))
+    return sum(1 for record in shop.collection(resource).values() if matches(record))
 
 
 def _kind(resource: str) -> str:
@@ -247,17 +269,18 @@ def search_page(
         sort_function(sort_key)
     except KeyError:
         raise SearchError(f"sortKey {sort_key} is not supported by the simulator") from None
-    terms = parse_query(query)
-    sku_terms = [term.value for term in terms if term.field == "sku" and term.op == "="]
-    if resource == "productVariants" and sku_terms:
-        # A SKU search touches one record: page over just the indexed hits.
-        hits = [shop.variants_by_sku[sku] for sku in sku_terms if sku in shop.variants_by_sku]
+    groups = parse_query_groups(query)
+    group_skus = [[t.value for t in terms if t.field == "sku" and t.op == "="] for terms in groups]
+    if resource == "productVariants" and all(group_skus):
+        # A SKU search touches a few records: page over just the indexed hits.
+        wanted = {sku for skus in group_skus for sku in skus}
+        hits = [shop.variants_by_sku[sku] for sku in wanted if sku in shop.variants_by_sku]
         view = SortedView(hits, sort_function(sort_key))
     else:
         view = shop.view(resource, sort_key)
     return page_of_view(
         view,
-        predicate(resource, terms),
+        any_group(resource, groups),
         first=first,
         after=after,
         last=last,

@@ -151,6 +151,7 @@ class Order:
     risk_level: str
     refunds: list[Refund] = field(default_factory=list)
     cancelled_at: datetime | None = None
+    tags: list[str] = field(default_factory=list)
 
     @property
     def name(self) -> str:

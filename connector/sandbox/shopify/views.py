@@ -363,6 +363,14 @@ class CustomerView:
     lastName = property(lambda self: self._customer.last_name)
     displayName = property(lambda self: f"{self._customer.first_name} {self._customer.last_name}")
     email = property(lambda self: self._customer.email)
+    defaultEmailAddress = property(
+        lambda self: {
+            "emailAddress": self._customer.email,
+            "marketingState": "NOT_SUBSCRIBED",
+            "marketingOptInLevel": None,
+            "validFormat": True,
+        }
+    )
     locale = property(lambda self: self._customer.locale)
     state = property(lambda self: "ENABLED")
     tags = property(lambda self: [])
@@ -374,10 +382,28 @@ class CustomerView:
     defaultAddress = property(lambda self: address(self._customer.country, self._customer.id, "Customer"))
 
 
+_STREETS = ("Rue du Commerce", "Hauptstrasse", "Kerkstraat", "High Street", "Main Street", "Via Roma")
+_CITIES = ("Lyon", "Berlin", "Gent", "Wien", "Utrecht", "Basel", "York", "Boston")
+
+
 def address(country: str | None, owner_id: int, kind: str) -> dict | None:
+    """A mailing address made up from the owner's id: the same owner always has the same address."""
     if not country:
         return None
-    return {"id": gid("MailingAddress", owner_id), "countryCodeV2": country, "countryCode": country}
+    return {
+        "id": gid("MailingAddress", owner_id),
+        "countryCodeV2": country,
+        "countryCode": country,
+        "country": country,
+        "address1": f"{owner_id % 97 + 1} {_STREETS[owner_id % len(_STREETS)]}",
+        "address2": f"Apt {owner_id % 7}" if owner_id % 3 == 0 else None,
+        "zip": f"{10000 + owner_id * 37 % 89999:05d}",
+        "city": _CITIES[owner_id % len(_CITIES)],
+    }
+
+
+def _address_owner(order: Order) -> int:
+    return order.customer.id if order.customer is not None else order.id
 
 
 class OrderView:
@@ -404,12 +430,12 @@ class OrderView:
     displayFinancialStatus = property(lambda self: self._order.financial_status)
     displayFulfillmentStatus = property(lambda self: self._order.fulfillment_status)
     taxesIncluded = property(lambda self: False)
-    tags = property(lambda self: [])
+    tags = property(lambda self: list(self._order.tags))
     sourceName = property(lambda self: "web")
     subtotalLineItemsQuantity = property(lambda self: sum(line.quantity for line in self._order.lines))
     billingAddress = property(lambda self: address(self._order.billing_country, self._order.id, "Order"))
     shippingAddress = property(
-        lambda self: address(self._order.shipping_country, self._order.id + 1, "Order")
+        lambda self: address(self._order.shipping_country, _address_owner(self._order), "Order")
     )
     subtotalPriceSet = property(lambda self: self._bag(self._order.subtotal))
     currentSubtotalPriceSet = subtotalPriceSet

@@ -306,17 +306,19 @@ class RestAPI:
                 return False
             return True
 
-        narrowed = None
         if skus is not None:
-            # the sku filter matches products by their own SKU (a variation's SKU finds nothing here)
-            narrowed = [store.sku_owner[sku] for sku in skus if sku in store.sku_owner]
-        ids = select(
-            store.products,
-            query,
-            matches=matches,
-            sort_key=self._product_sort(query.orderby),
-            narrowed=narrowed,
-        )
+            # WooCommerce queries products and variations alike when `sku` is given (post_type product and
+            # product_variation), so a variation's SKU finds the variation, in the product shape.
+            ids = select(
+                None,
+                query,
+                matches=matches,
+                sort_key=self._product_sort(query.orderby),
+                narrowed=[store.sku_owner[sku] for sku in skus if sku in store.sku_owner],
+                records=store.posts,
+            )
+        else:
+            ids = select(store.products, query, matches=matches, sort_key=self._product_sort(query.orderby))
         return self._paged(call, query, ids, lambda i: render.product(call.site, store, store.posts[i]))
 
     def _product_sort(self, orderby: str) -> Callable[[ProductRecord], Any]:

@@ -120,7 +120,7 @@ def product(site: Site, store: Store, record: ProductRecord, *, edit: bool = Fal
         "rating_count": 0,
         "upsell_ids": [],
         "cross_sell_ids": [],
-        "parent_id": 0,
+        "parent_id": record.parent_id,
         "purchase_note": "",
         "categories": [_term(store.categories, term_id) for term_id in record.category_ids],
         "brands": [],

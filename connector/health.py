@@ -1,0 +1,133 @@
+"""Health and metrics for `connector run --health-port`: `/healthz` (JSON) and `/metrics` (Prometheus text).
+
+`/healthz` answers 200 while the scheduler runs, 503 otherwise, with the last success per store and job.
+Metrics: job runs by outcome, items handled, API requests and throttle waits per store, seconds since each
+job's last success, and stores stopped by a refused credential.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+from connector.scheduler import Service
+
+
+class ServiceCollector:
+    """Figures read from the service at scrape time."""
+
+    def __init__(self, service: Service):
+        self.service = service
+
+    def collect(self):
+        requests = CounterMetricFamily(
+            "connector_api_requests", "API requests sent", labels=["client", "store"]
+        )
+        waits = CounterMetricFamily(
+            "connector_throttle_wait_seconds",
+            "Seconds spent pacing for rate limits",
+            labels=["client", "store"],
+        )
+        lag = GaugeMetricFamily(
+            "connector_lag_seconds", "Seconds since the last success", labels=["client", "store", "job"]
+        )
+        disabled = GaugeMetricFamily(
+            "connector_store_stopped",
+            "1 when a refused credential stopped the store",
+            labels=["client", "store"],
+        )
+        now = time.time()
+        for runtime in list(self.service.clients.values()):
+            client = runtime.config.client.name
+            for store, adapter in runtime.adapters.items():
+                requests.add_metric([client, store], adapter.requests.reads + adapter.requests.writes)
+                transport = getattr(adapter, "transport", None)
+                waits.add_metric([client, store], float(getattr(transport, "throttle_waits_seconds", 0.0)))
+                health = runtime.health[store]
+                disabled.add_metric([client, store], 1 if health.disabled else 0)
+                for job, at in health.last_success.items():
+                    lag.add_metric([client, store, job], now - at)
+        yield from (requests, waits, lag, disabled)
+
+
+class HealthServer:
+    def __init__(self, service: Service, host: str, port: int):
+        self.service = service
+        self.registry = CollectorRegistry()
+        self.runs = Counter(
+            "connector_job_runs", "Job runs", ["client", "store", "job", "outcome"], registry=self.registry
+        )
+        self.items = Counter(
+            "connector_items",
+            "Items read or changed by jobs",
+            ["client", "store", "job"],
+            registry=self.registry,
+        )
+        self.registry.register(ServiceCollector(service))
+        service.observers.append(self.observe)
+        self.server = ThreadingHTTPServer((host, port), self._handler())
+        self.server.daemon_threads = True
+
+    @property
+    def port(self) -> int:
+        return self.server.server_address[1]
+
+    def observe(self, client: str, store: str, job: str, result: dict[str, Any]) -> None:
+        self.runs.labels(client, store, job, result.get("outcome", "unknown")).inc()
+        items = result.get("read", result.get("changed", result.get("written", 0)))
+        if isinstance(items, int) and items:
+            self.items.labels(client, store, job).inc(items)
+
+    def health(self) -> tuple[int, dict[str, Any]]:
+        alive = self.service.scheduler.running and not self.service.stopping.is_set()
+        clients = {
+            runtime.config.client.name: {
+                store: {
+                    "last_success": health.last_success,
+                    "stopped": health.disabled,
+                    "failures": health.failures,
+                }
+                for store, health in runtime.health.items()
+            }
+            for runtime in list(self.service.clients.values())
+        }
+        return (200 if alive else 503), {"scheduler": "running" if alive else "stopped", "clients": clients}
+
+    def _handler(self):
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                if self.path == "/healthz":
+                    status, body = outer.health()
+                    self._send(status, json.dumps(body, default=str).encode(), "application/json")
+                elif self.path == "/metrics":
+                    self._send(200, generate_latest(outer.registry), "text/plain; version=0.0.4")
+                else:
+                    self._send(404, b"not found\n", "text/plain")
+
+            def _send(self, status: int, body: bytes, kind: str) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_args) -> None:
+                pass
+
+        return Handler
+
+    def start(self) -> HealthServer:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,0 +1,812 @@
+"""Shopify adapter: the Admin GraphQL API through one ShopifyTransport (cost pacing, retries) per store.
+
+Reading: cursor pages sorted by `UPDATED_AT` inside a window `updated_at:>='<since>'`. A record changed while a
+pass runs moves to the end of the order and is read again (repeats are allowed, skips are not). Shopify stops
+cursor paging after 25,000 objects, so after CURSOR_RESTART_AFTER records a pass restarts its window at the
+newest `updatedAt` read so far (records of that second repeat). A product with more variants than fit in the
+products page, or an order with more lines, has the rest paged through `product(id)` / `order(id)`.
+`resume` is a JSON object: {"mode": "paged", "since", "after", "read"} or {"mode": "bulk", "operation", "lines"}.
+
+Bulk reads: the first full read (since None, no resume) counts the records with one cheap `*Count` query and
+uses a bulk operation above BULK_THRESHOLDS. Why these figures: paging is bound by the cost bucket's restore
+rate (100 points a second on standard plans; the 2,000-point bucket only covers the first burst). A product
+with three variants costs about 24 points actually spent (an order with a few lines about 30, a customer about
+4), so paging reads some 4 products, 3 orders or 25 customers a second once the burst is spent: 250 products
+or orders, or 1,000 customers, take 40 to 60 seconds, about what a bulk operation costs in start, queue and
+poll latency on a real shop. Above that a bulk operation (10 points, whatever the size, and no 25,000-object
+ceiling) wins, and the gap grows with the shop. The JSONL result is streamed line by line, children joined to
+their parent by `__parentId` (Shopify writes a parent before its children, and the children right after it).
+A crashed bulk read resumes from its operation and line number while the result URL is valid; when the
+operation or its result is gone (expired, failed, cancelled) the bulk read starts again from scratch.
+
+Writing: `inventorySetQuantities` (compare-and-set with `changeFromQuantity`, an `@idempotent` key per request,
+at most 250 quantities a call; Shopify applies a call all or nothing, so refused items are taken out and the
+rest is sent again); `productVariantsBulkUpdate` for variant prices, several products in one request through
+GraphQL aliases; `priceListFixedPricesAdd` for a market's price list. A PriceWrite with a sale price sends
+price = the sale price and compareAtPrice = the regular price (Shopify's way of showing a sale).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from connector.platforms.base import (
+    DataProblem,
+    Page,
+    PriceWrite,
+    Resource,
+    StockWrite,
+    StoreAdapter,
+    StoreInfo,
+    WriteOutcome,
+)
+from connector.platforms.errors import AuthError, BadRequestError, BadResponseError, PlatformError
+from connector.platforms.shopify import documents, normalise
+from connector.platforms.shopify.transport import ShopifyTransport
+from connector.records import Customer, Order, Product, StockLevel
+
+log = logging.getLogger(__name__)
+
+# Page sizes keep each query's requested cost under Shopify's 1,000-point ceiling per query
+# (products 20 x 6 variants: 902 points; orders 16 x 5 lines: 882; customers 200: 802).
+PRODUCTS_PAGE = 20
+VARIANTS_PER_PRODUCT_PAGE = 6
+VARIANTS_PAGE = 100
+ORDERS_PAGE = 16
+LINES_PER_ORDER_PAGE = 5
+LINES_PAGE = 100
+CUSTOMERS_PAGE = 200
+STOCK_PAGE = 150
+PRICES_PAGE = 250
+PRICE_LIST_PRICES_PAGE = 200
+SKUS_PER_QUERY = 50
+MAX_INPUT_ARRAY = 250  # Shopify's cap on input arrays (quantities, variants, prices)
+PRODUCTS_PER_PRICE_REQUEST = 25  # aliased productVariantsBulkUpdate fields: 10 points each
+CURSOR_RESTART_AFTER = 20_000  # below Shopify's 25,000-object cursor paging limit
+BULK_THRESHOLDS: dict[str, int] = {"products": 250, "orders": 250, "customers": 1_000}
+BULK_PAGE = 250  # root records a page of a bulk read
+BULK_IN_PROGRESS = ("CREATED", "RUNNING")
+STALE = "CHANGE_FROM_QUANTITY_STALE"
+
+_PAGED: dict[str, tuple[str, str]] = {
+    "products": (documents.PRODUCTS_SYNC_PAGE, "products"),
+    "orders": (documents.ORDERS_SYNC_PAGE, "orders"),
+    "customers": (documents.CUSTOMERS_SYNC_PAGE, "customers"),
+}
+_COUNTS: dict[str, tuple[str, str]] = {
+    "products": (documents.PRODUCTS_COUNT, "productsCount"),
+    "orders": (documents.ORDERS_COUNT, "ordersCount"),
+    "customers": (documents.CUSTOMERS_COUNT, "customersCount"),
+}
+_BULK: dict[str, str] = {
+    "products": documents.PRODUCTS_BULK,
+    "orders": documents.ORDERS_BULK,
+    "customers": documents.CUSTOMERS_BULK,
+}
+
+
+def variants_bulk_update_document(count: int) -> str:
+    """One mutation updating the variants of `count` products: fields `update0..`, variables `product<i>`,
+    `variants<i>`. Partial updates are allowed, so one refused variant does not hold back the others."""
+    if count < 1:
+        raise ValueError("a price update needs at least one product")
+    arguments = ", ".join(
+        f"$product{i}: ID!, $variants{i}: [ProductVariantsBulkInput!]!" for i in range(count)
+    )
+    fields = "\n".join(
+        f"  update{i}: productVariantsBulkUpdate(productId: $product{i}, variants: $variants{i}, "
+        "allowPartialUpdates: true) {\n"
+        "    productVariants { id price compareAtPrice }\n"
+        "    userErrors { field message code }\n"
+        "  }"
+        for i in range(count)
+    )
+    return f"mutation ProductVariantsBulkUpdateMany({arguments}) {{\n{fields}\n}}\n"
+
+
+def sku_query(skus: list[str]) -> str:
+    """Shopify search syntax selecting any of the SKUs: `sku:"A" OR sku:"B"`."""
+    return " OR ".join('sku:"{}"'.format(sku.replace("\\", "\\\\").replace('"', '\\"')) for sku in skus)
+
+
+def _window(since: datetime | None) -> str | None:
+    return None if since is None else since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _position(resume: str | None) -> dict | None:
+    """A resume token back as a dict; one this adapter cannot read restarts the pass (records may repeat)."""
+    if not resume:
+        return None
+    try:
+        position = json.loads(resume)
+    except ValueError:
+        position = None
+    if not isinstance(position, dict) or position.get("mode") not in ("paged", "bulk"):
+        log.warning("ignoring a resume position this adapter did not write: %.80r", resume)
+        return None
+    return position
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _error_index(error: dict, array: str) -> int | None:
+    """The input index a userError's `field` path points at (["input", "quantities", "3", ...] -> 3)."""
+    path = [str(part) for part in error.get("field") or []]
+    if array in path:
+        position = path.index(array) + 1
+        if position < len(path) and path[position].isdigit():
+            return int(path[position])
+    return None
+
+
+class ShopifyAdapter(StoreAdapter):
+    platform = "shopify"
+
+    def __init__(self, name: str, config: Any, *, transport: ShopifyTransport | None = None):
+        super().__init__(name, config)
+        self.transport = transport or ShopifyTransport(
+            config.shop,
+            config.access_token.get_secret_value(),
+            api_version=config.api_version,
+            timeout=config.timeout,
+            store_name=name,
+        )
+        self.bulk_thresholds = dict(BULK_THRESHOLDS)
+        self.bulk_poll_interval = 0.5
+        self._location_id: str | None = config.location
+        self._price_lists: dict[str, tuple[str, str, str]] | None = None  # key -> (id, currency, market)
+
+    def close(self) -> None:
+        self.transport.close()
+
+    # --- calls --------------------------------------------------------------------------------------------
+
+    def _call(self, route: str, document: str, variables: dict | None = None, *, write: bool = False) -> dict:
+        self.requests.count(route, write=write)
+        return self.transport.execute(document, variables)
+
+    def _connection(self, data: dict, path: str) -> dict:
+        connection: Any = data
+        for key in path.split("."):
+            connection = connection.get(key) if isinstance(connection, dict) else None
+        if not isinstance(connection, dict) or "pageInfo" not in connection:
+            raise BadResponseError(self.name, f"no connection with pageInfo at {path!r} in the answer")
+        return connection
+
+    def _paginate(self, route: str, document: str, variables: dict, path: str) -> Iterator[dict]:
+        after = variables.get("after")
+        while True:
+            connection = self._connection(self._call(route, document, {**variables, "after": after}), path)
+            yield from connection.get("nodes") or []
+            info = connection["pageInfo"]
+            if not info.get("hasNextPage") or not info.get("endCursor"):
+                return
+            after = info["endCursor"]
+
+    def location_id(self) -> str:
+        """The configured location, else the shop's primary location (asked once)."""
+        if self._location_id is None:
+            location = self._call("PrimaryLocation", documents.PRIMARY_LOCATION).get("location") or {}
+            if not location.get("id"):
+                raise BadResponseError(self.name, "the shop reports no primary location")
+            self._location_id = location["id"]
+        return self._location_id
+
+    # --- probe --------------------------------------------------------------------------------------------
+
+    def probe(self) -> StoreInfo:
+        shop = self._call("ShopProbe", documents.SHOP_PROBE).get("shop") or {}
+        return StoreInfo(
+            self.platform, self.transport.api_version, shop.get("currencyCode"), shop.get("name", "")
+        )
+
+    # --- reading ------------------------------------------------------------------------------------------
+
+    def read(self, resource: Resource, since: datetime | None, resume: str | None = None) -> Iterator[Page]:
+        if resource not in _PAGED:
+            raise ValueError(f"unknown resource {resource!r}")
+        position = _position(resume)
+        if position is not None and position.get("mode") == "bulk":
+            yield from self._read_bulk(resource, position)
+        elif position is None and since is None and self.count(resource) > self.bulk_thresholds[resource]:
+            yield from self._read_bulk(resource, None)
+        else:
+            yield from self._read_paged(resource, since, position)
+
+    def count(self, resource: Resource, query: str | None = None) -> int:
+        """How many records a resource holds (Shopify counts exactly up to 10,000, then says "at least")."""
+        document, field = _COUNTS[resource]
+        answer = self._call(field, document, {"query": query}).get(field) or {}
+        return int(answer.get("count") or 0)
+
+    def _read_paged(self, resource: str, since: datetime | None, position: dict | None) -> Iterator[Page]:
+        document, path = _PAGED[resource]
+        window = position["since"] if position else _window(since)
+        after = position.get("after") if position else None
+        read = int(position.get("read", 0)) if position else 0
+        sizes: dict[str, Any] = {
+            "products": {
+                "first": PRODUCTS_PAGE,
+                "variantsFirst": VARIANTS_PER_PRODUCT_PAGE,
+                "locationId": self.location_id() if resource == "products" else None,
+            },
+            "orders": {"first": ORDERS_PAGE, "linesFirst": LINES_PER_ORDER_PAGE},
+            "customers": {"first": CUSTOMERS_PAGE},
+        }[resource]
+        while True:
+            query = f"updated_at:>='{window}'" if window else None
+            data = self._call(path, document, {**sizes, "after": after, "query": query})
+            connection = self._connection(data, path)
+            nodes = connection.get("nodes") or []
+            problems: list[DataProblem] = []
+            records = [self._record(resource, node, problems) for node in nodes]
+            read += len(nodes)
+            info = connection["pageInfo"]
+            more = bool(info.get("hasNextPage") and info.get("endCursor"))
+            resume = None
+            if more:
+                after = info["endCursor"]
+                newest = nodes[-1].get("updatedAt") if nodes else None
+                if read >= CURSOR_RESTART_AFTER and newest and newest != window:
+                    window, after, read = newest, None, 0
+                resume = json.dumps({"mode": "paged", "since": window, "after": after, "read": read})
+            yield Page(records, problems, resume)
+            if not more:
+                return
+
+    def _record(self, resource: str, node: dict, problems: list[DataProblem]) -> Product | Order | Customer:
+        if resource == "products":
+            return normalise.product(node, self._all_variants(node), problems)
+        if resource == "orders":
+            return normalise.order(node, self._all_lines(node), problems)
+        return normalise.customer(node, problems)
+
+    def _all_variants(self, product: dict) -> list[dict]:
+        connection = product.get("variants") or {}
+        nodes = list(connection.get("nodes") or [])
+        info = connection.get("pageInfo") or {}
+        if info.get("hasNextPage") and info.get("endCursor"):
+            nodes += self._paginate(
+                "ProductVariantsSyncPage",
+                documents.PRODUCT_VARIANTS_SYNC_PAGE,
+                {
+                    "id": product["id"],
+                    "first": VARIANTS_PAGE,
+                    "after": info["endCursor"],
+                    "locationId": self.location_id(),
+                },
+                "product.variants",
+            )
+        return nodes
+
+    def _all_lines(self, order: dict) -> list[dict]:
+        connection = order.get("lineItems") or {}
+        nodes = list(connection.get("nodes") or [])
+        info = connection.get("pageInfo") or {}
+        if info.get("hasNextPage") and info.get("endCursor"):
+            nodes += self._paginate(
+                "OrderLinesPage",
+                documents.ORDER_LINES_PAGE,
+                {"id": order["id"], "first": LINES_PAGE, "after": info["endCursor"]},
+                "order.lineItems",
+            )
+        return nodes
+
+    # --- bulk reads ---------------------------------------------------------------------------------------
+
+    def _read_bulk(self, resource: str, position: dict | None) -> Iterator[Page]:
+        query = _BULK[resource]
+        location = self.location_id() if resource == "products" else None
+        operation_id, url, skip = None, None, 0
+        if position is not None:
+            operation_id, skip = position.get("operation"), int(position.get("lines", 0))
+            found, url = self._finished_bulk(operation_id)
+            if not found:
+                log.info(
+                    "store %s: bulk operation %s is gone; reading %s again", self.name, operation_id, resource
+                )
+                operation_id, skip = None, 0
+        for attempt in range(2):
+            if operation_id is None:
+                operation_id = self._start_bulk(query)
+                url = self._wait_for_bulk(operation_id, self.bulk_poll_interval)
+                skip = 0
+            if not url:  # the operation found nothing
+                yield Page([], [], None)
+                return
+            try:
+                yield from self._bulk_pages(resource, operation_id, url, skip, location)
+                return
+            except PlatformError as exc:  # only the result download calls the shop in there
+                if attempt or isinstance(exc, AuthError):
+                    raise
+                log.info(
+                    "store %s: bulk result of %s unavailable (%s); starting again",
+                    self.name,
+                    operation_id,
+                    exc.message,
+                )
+                operation_id = None
+
+    def _finished_bulk(self, operation_id: str | None) -> tuple[bool, str | None]:
+        """(usable, result URL) of an operation started by an earlier pass, waiting for it if still running."""
+        if not operation_id:
+            return False, None
+        node = self._call("BulkOperationPoll", documents.BULK_OPERATION_POLL, {"id": operation_id}).get(
+            "node"
+        )
+        status = (node or {}).get("status")
+        if status in BULK_IN_PROGRESS:
+            try:
+                return True, self._wait_for_bulk(operation_id, self.bulk_poll_interval)
+            except PlatformError as exc:
+                if isinstance(exc, AuthError):
+                    raise
+                return False, None
+        if status == "COMPLETED":
+            return True, node.get("url")
+        return False, None
+
+    def _start_bulk(self, query: str) -> str:
+        for _ in range(3):
+            payload = (
+                self._call("BulkOperationRunQuery", documents.BULK_OPERATION_RUN_QUERY, {"query": query}).get(
+                    "bulkOperationRunQuery"
+                )
+                or {}
+            )
+            errors = payload.get("userErrors") or []
+            operation = payload.get("bulkOperation") or {}
+            if not errors and operation.get("id"):
+                return operation["id"]
+            if not any(e.get("code") == "OPERATION_IN_PROGRESS" for e in errors):
+                messages = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors)
+                raise BadRequestError(self.name, f"bulk query refused: {messages or 'no operation id'}")
+            # One bulk query at a time per shop: adopt a crashed pass's identical operation, else wait it out.
+            current = self._call("CurrentBulkOperation", documents.CURRENT_BULK_OPERATION).get(
+                "currentBulkOperation"
+            )
+            if not current:
+                continue
+            if (current.get("query") or "").strip() == query.strip() and current.get(
+                "status"
+            ) in BULK_IN_PROGRESS:
+                return current["id"]
+            try:
+                self._wait_for_bulk(current["id"], self.bulk_poll_interval)
+            except PlatformError as exc:
+                if isinstance(exc, AuthError):
+                    raise
+        raise BadRequestError(self.name, "another bulk query keeps the shop busy; try again later")
+
+    def _bulk_pages(
+        self, resource: str, operation_id: str, url: str, skip: int, location: str | None
+    ) -> Iterator[Page]:
+        self.requests.count("GET bulk result", write=False)
+        batch: list[tuple[dict, list[DataProblem]]] = []
+        current: _BulkRecord | None = None
+        for line_number, item in enumerate(self.transport.stream_bulk_result(url, skip), start=skip):
+            if "__parentId" not in item:
+                if current is not None:
+                    batch.append((current.node, []))
+                if len(batch) >= BULK_PAGE:
+                    resume = json.dumps({"mode": "bulk", "operation": operation_id, "lines": line_number})
+                    yield self._bulk_page(resource, batch, location, resume)
+                    batch = []
+                current = _BulkRecord(resource, item)
+            elif current is None or not current.attach(item):
+                problem = DataProblem(
+                    "bad_record",
+                    str(item.get("id") or item["__parentId"]),
+                    f"a bulk result line's parent {item['__parentId']} is not the record before it; skipped",
+                )
+                batch.append(({}, [problem]))
+        if current is not None:
+            batch.append((current.node, []))
+        yield self._bulk_page(resource, batch, location, None)
+
+    def _bulk_page(
+        self,
+        resource: str,
+        batch: list[tuple[dict, list[DataProblem]]],
+        location: str | None,
+        resume: str | None,
+    ) -> Page:
+        records: list[Any] = []
+        problems: list[DataProblem] = []
+        for node, found in batch:
+            problems += found
+            if not node:
+                continue
+            if resource == "products":
+                variants = [normalise.level_at(v, location) for v in node.get("variants") or []]
+                records.append(normalise.product(node, variants, problems))
+            elif resource == "orders":
+                records.append(normalise.order(node, node.get("lineItems") or [], problems))
+            else:
+                records.append(normalise.customer(node, problems))
+        return Page(records, problems, resume)
+
+    def _wait_for_bulk(self, operation_id: str, interval: float) -> str | None:
+        before = self.transport.calls
+        try:
+            return self.transport.wait_for_bulk(operation_id, interval)
+        finally:
+            for _ in range(self.transport.calls - before):
+                self.requests.count("BulkOperationPoll", write=False)
+
+    # --- stock --------------------------------------------------------------------------------------------
+
+    def stock_levels(self, skus: Iterable[str] | None = None) -> Iterator[StockLevel]:
+        location = self.location_id()
+        variables = {"first": STOCK_PAGE, "locationId": location}
+        if skus is None:
+            for node in self._paginate("StockLevels", documents.STOCK_LEVELS, variables, "productVariants"):
+                if node.get("sku"):
+                    yield self._level(node)
+            return
+        for chunk in _chunks(sorted(set(skus)), SKUS_PER_QUERY):
+            wanted = set(chunk)
+            for node in self._paginate(
+                "StockLevels",
+                documents.STOCK_LEVELS,
+                {**variables, "query": sku_query(chunk)},
+                "productVariants",
+            ):
+                if node.get("sku") in wanted:  # Shopify's search is token-based: keep exact matches only
+                    yield self._level(node)
+
+    @staticmethod
+    def _level(node: dict) -> StockLevel:
+        item = node.get("inventoryItem") or {}
+        tracked = bool(item.get("tracked"))
+        available = normalise.available_at(item) if tracked else None
+        return StockLevel(
+            sku=node["sku"],
+            quantity=available or 0,
+            managed=tracked,
+            variant_id=node["id"],
+            product_id=(node.get("product") or {}).get("id", ""),
+            inventory_item_id=item.get("id"),
+        )
+
+    def write_stock(self, writes: list[StockWrite]) -> list[WriteOutcome]:
+        outcomes: dict[int, WriteOutcome] = {}
+        pending: list[int] = []
+        for index, write in enumerate(writes):
+            if write.level.inventory_item_id is None:
+                outcomes[index] = WriteOutcome(
+                    write.sku, False, message="no inventory item id: read stock first"
+                )
+            elif write.quantity == write.expected:
+                outcomes[index] = WriteOutcome(write.sku, True)  # nothing to change, nothing sent
+            else:
+                pending.append(index)
+        location = self.location_id() if pending else ""
+        for chunk in _chunks(pending, MAX_INPUT_ARRAY):
+            self._set_quantities([(i, writes[i]) for i in chunk], location, outcomes)
+        return [outcomes[i] for i in range(len(writes))]
+
+    def _set_quantities(
+        self, items: list[tuple[int, StockWrite]], location: str, outcomes: dict[int, WriteOutcome]
+    ) -> None:
+        """Shopify applies a call all or nothing: refused items are answered, the others sent again."""
+        while items:
+            quantities = [
+                {
+                    "inventoryItemId": w.level.inventory_item_id,
+                    "locationId": location,
+                    "quantity": w.quantity,
+                    "changeFromQuantity": w.expected,
+                }
+                for _, w in items
+            ]
+            variables = {
+                "input": {"name": "available", "reason": "correction", "quantities": quantities},
+                "idempotencyKey": str(uuid.uuid4()),  # the transport's retries resend the same key
+            }
+            try:
+                data = self._call(
+                    "InventorySetQuantities", documents.INVENTORY_SET_QUANTITIES, variables, write=True
+                )
+            except PlatformError as exc:
+                if isinstance(exc, AuthError):
+                    raise
+                for index, write in items:
+                    outcomes[index] = WriteOutcome(write.sku, False, message=exc.message)
+                return
+            errors = (data.get("inventorySetQuantities") or {}).get("userErrors") or []
+            if not errors:
+                for index, write in items:
+                    outcomes[index] = WriteOutcome(write.sku, True)
+                return
+            refused: dict[int, dict] = {}
+            for error in errors:
+                position = _error_index(error, "quantities")
+                if position is None or position >= len(items):
+                    message = f"inventorySetQuantities refused: {error.get('code')}: {error.get('message')}"
+                    for index, write in items:
+                        outcomes[index] = WriteOutcome(write.sku, False, message=message)
+                    return
+                refused.setdefault(position, error)
+            for position, error in refused.items():
+                index, write = items[position]
+                stale = error.get("code") == STALE
+                outcomes[index] = WriteOutcome(
+                    write.sku, False, conflict=stale, message=f"{error.get('code')}: {error.get('message')}"
+                )
+            items = [item for position, item in enumerate(items) if position not in refused]
+
+    # --- prices -------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def displayed_prices(write: PriceWrite) -> tuple[Decimal, Decimal | None]:
+        """(price, compareAtPrice) as Shopify shows them: a sale is the sale price against the regular one."""
+        if write.sale_price is not None:
+            return (
+                write.sale_price,
+                write.compare_at_price if write.compare_at_price is not None else write.price,
+            )
+        return write.price, write.compare_at_price
+
+    def write_prices(self, writes: list[PriceWrite]) -> list[WriteOutcome]:
+        outcomes: dict[int, WriteOutcome] = {}
+        by_market: dict[str | None, list[int]] = defaultdict(list)
+        for index, write in enumerate(writes):
+            by_market[write.market and write.market.lower()].append(index)
+        for market, indexes in by_market.items():
+            if market is None:
+                self._write_variant_prices([(i, writes[i]) for i in indexes], outcomes)
+            else:
+                self._write_price_list([(i, writes[i]) for i in indexes], writes[indexes[0]].market, outcomes)
+        return [outcomes[i] for i in range(len(writes))]
+
+    def _write_variant_prices(
+        self, items: list[tuple[int, PriceWrite]], outcomes: dict[int, WriteOutcome]
+    ) -> None:
+        groups: dict[str, list[tuple[int, PriceWrite]]] = defaultdict(list)
+        for item in items:
+            groups[item[1].product_id].append(item)
+        entries = [
+            (product_id, chunk)
+            for product_id, group in groups.items()
+            for chunk in _chunks(group, MAX_INPUT_ARRAY)
+        ]
+        for request in _chunks(entries, PRODUCTS_PER_PRICE_REQUEST):
+            variables: dict[str, Any] = {}
+            for number, (product_id, chunk) in enumerate(request):
+                variables[f"product{number}"] = product_id
+                variables[f"variants{number}"] = [
+                    {
+                        "id": w.variant_id,
+                        "price": str(price),
+                        "compareAtPrice": None if compare is None else str(compare),
+                    }
+                    for _, w in chunk
+                    for price, compare in [self.displayed_prices(w)]
+                ]
+            try:
+                data = self._call(
+                    "ProductVariantsBulkUpdate",
+                    variants_bulk_update_document(len(request)),
+                    variables,
+                    write=True,
+                )
+            except PlatformError as exc:
+                if isinstance(exc, AuthError):
+                    raise
+                for _, chunk in request:
+                    for index, write in chunk:
+                        outcomes[index] = WriteOutcome(write.sku, False, message=exc.message)
+                continue
+            for number, (_, chunk) in enumerate(request):
+                errors = (data.get(f"update{number}") or {}).get("userErrors") or []
+                by_position: dict[int | None, str] = {}
+                for error in errors:
+                    by_position.setdefault(
+                        _error_index(error, "variants"), f"{error.get('code')}: {error.get('message')}"
+                    )
+                for position, (index, write) in enumerate(chunk):
+                    message = by_position.get(position) or by_position.get(None)
+                    outcomes[index] = WriteOutcome(write.sku, message is None, message=message or "")
+
+    def _write_price_list(
+        self, items: list[tuple[int, PriceWrite]], market: str, outcomes: dict[int, WriteOutcome]
+    ) -> None:
+        found = self.price_list(market)
+        if found is None:
+            for index, write in items:
+                outcomes[index] = WriteOutcome(
+                    write.sku, False, message=f"market {market!r} has no price list"
+                )
+            return
+        price_list_id, currency = found
+        sendable = []
+        for index, write in items:
+            if write.currency != currency:
+                message = (
+                    f"price in {write.currency}, but the price list of market {market!r} is in {currency}"
+                )
+                outcomes[index] = WriteOutcome(write.sku, False, message=message)
+            else:
+                sendable.append((index, write))
+        for chunk in _chunks(sendable, MAX_INPUT_ARRAY):
+            self._add_fixed_prices(price_list_id, currency, chunk, outcomes)
+
+    def _add_fixed_prices(
+        self,
+        price_list_id: str,
+        currency: str,
+        items: list[tuple[int, PriceWrite]],
+        outcomes: dict[int, WriteOutcome],
+    ) -> None:
+        while items:
+            prices = []
+            for _, write in items:
+                price, compare = self.displayed_prices(write)
+                prices.append(
+                    {
+                        "variantId": write.variant_id,
+                        "price": {"amount": str(price), "currencyCode": currency},
+                        "compareAtPrice": None
+                        if compare is None
+                        else {"amount": str(compare), "currencyCode": currency},
+                    }
+                )
+            try:
+                data = self._call(
+                    "PriceListFixedPricesAdd",
+                    documents.PRICE_LIST_FIXED_PRICES_ADD,
+                    {"priceListId": price_list_id, "prices": prices},
+                    write=True,
+                )
+            except PlatformError as exc:
+                if isinstance(exc, AuthError):
+                    raise
+                for index, write in items:
+                    outcomes[index] = WriteOutcome(write.sku, False, message=exc.message)
+                return
+            errors = (data.get("priceListFixedPricesAdd") or {}).get("userErrors") or []
+            refused: dict[int, str] = {}
+            for error in errors:
+                position = _error_index(error, "prices")
+                message = f"{error.get('code')}: {error.get('message')}"
+                if position is None or position >= len(items):
+                    for index, write in items:
+                        outcomes[index] = WriteOutcome(write.sku, False, message=message)
+                    return
+                refused.setdefault(position, message)
+            for position, (index, write) in enumerate(items):
+                if position in refused:
+                    outcomes[index] = WriteOutcome(write.sku, False, message=refused[position])
+                elif not refused:
+                    outcomes[index] = WriteOutcome(write.sku, True)
+            if not refused:
+                return
+            items = [item for position, item in enumerate(items) if position not in refused]
+
+    def price_list(self, market: str) -> tuple[str, str] | None:
+        """(price list id, currency) of a market named by id, name or handle; looked up once per adapter."""
+        if self._price_lists is None:
+            found: dict[str, tuple[str, str, str]] = {}
+            for node in self._paginate(
+                "MarketPriceLists", documents.MARKET_PRICE_LISTS, {"first": 25}, "priceLists"
+            ):
+                markets = ((node.get("catalog") or {}).get("markets") or {}).get("nodes") or []
+                for entry in markets:
+                    value = (node["id"], node["currency"], entry["id"])
+                    for key in (entry.get("id"), entry.get("name"), entry.get("handle")):
+                        if key:
+                            found.setdefault(key.lower(), value)
+            self._price_lists = found
+        hit = self._price_lists.get(market.lower())
+        return None if hit is None else (hit[0], hit[1])
+
+    def current_prices(
+        self, skus: Iterable[str] | None = None, market: str | None = None
+    ) -> dict[str, tuple[Decimal, Decimal | None]]:
+        """The prices now on the shop by SKU, as (price, compareAtPrice): the variants' own prices, or the fixed
+        prices of the market's price list (a SKU without a fixed price there is absent)."""
+        wanted = None if skus is None else set(skus)
+        problems: list[DataProblem] = []
+        found: dict[str, tuple[Decimal, Decimal | None]] = {}
+        if market is None:
+            for node in self._variant_price_nodes(wanted):
+                sku = node.get("sku")
+                price = normalise.money(node.get("price"), "price", node["id"], problems)
+                if sku and price is not None and (wanted is None or sku in wanted):
+                    found[sku] = (
+                        price,
+                        normalise.money(node.get("compareAtPrice"), "compareAtPrice", node["id"], problems),
+                    )
+            return found
+        price_list = self.price_list(market)
+        if price_list is None:
+            raise BadRequestError(self.name, f"market {market!r} has no price list on this shop")
+        for node in self._paginate(
+            "PriceListPrices",
+            documents.PRICE_LIST_PRICES,
+            {"id": price_list[0], "first": PRICE_LIST_PRICES_PAGE},
+            "priceList.prices",
+        ):
+            sku = (node.get("variant") or {}).get("sku")
+            price = normalise.money(node.get("price"), "price", sku or "", problems)
+            if sku and price is not None and (wanted is None or sku in wanted):
+                found[sku] = (
+                    price,
+                    normalise.money(node.get("compareAtPrice"), "compareAtPrice", sku, problems),
+                )
+        return found
+
+    def _variant_price_nodes(self, wanted: set[str] | None) -> Iterator[dict]:
+        variables = {"first": PRICES_PAGE}
+        if wanted is None:
+            yield from self._paginate("VariantPrices", documents.VARIANT_PRICES, variables, "productVariants")
+            return
+        for chunk in _chunks(sorted(wanted), SKUS_PER_QUERY):
+            yield from self._paginate(
+                "VariantPrices",
+                documents.VARIANT_PRICES,
+                {**variables, "query": sku_query(chunk)},
+                "productVariants",
+            )
+
+    # --- orders and translations --------------------------------------------------------------------------
+
+    def tag_order(self, order_id: str, text: str) -> None:
+        """Add a tag to an order (fraud flags); raises a PlatformError when Shopify refuses it."""
+        data = self._call("TagsAdd", documents.TAGS_ADD, {"id": order_id, "tags": [text]}, write=True)
+        errors = (data.get("tagsAdd") or {}).get("userErrors") or []
+        if errors:
+            messages = "; ".join(str(e.get("message")) for e in errors)
+            raise BadRequestError(self.name, f"order {order_id}: tag refused: {messages}")
+
+    def write_translations(self, writes: list) -> list[WriteOutcome]:
+        """Translated texts per product, locale and market (connector.platforms.shopify.translations)."""
+        from connector.platforms.shopify.translations import write_translations
+
+        return write_translations(self.transport, writes)
+
+
+class _BulkRecord:
+    """One root object of a bulk result and the child lines joined to it by `__parentId`."""
+
+    def __init__(self, resource: str, node: dict) -> None:
+        self.resource = resource
+        self.node = node
+        self._children: dict[str, dict] = {}  # id of a variant or of its inventory item -> the variant
+        if resource == "products":
+            node["variants"] = []
+        elif resource == "orders":
+            node["lineItems"] = []
+
+    def attach(self, item: dict) -> bool:
+        parent = item.pop("__parentId")
+        if parent == self.node.get("id"):
+            key = {"products": "variants", "orders": "lineItems"}.get(self.resource)
+            if key is None:
+                return False
+            self.node[key].append(item)
+            if self.resource == "products":
+                self._children[item["id"]] = item
+                inventory_item = item.get("inventoryItem") or {}
+                if inventory_item.get("id"):
+                    self._children[inventory_item["id"]] = item
+            return True
+        variant = self._children.get(parent)
+        if variant is None:
+            item["__parentId"] = parent
+            return False
+        inventory_item = variant.setdefault("inventoryItem", {})
+        inventory_item.setdefault("inventoryLevels", []).append(item)
+        return True

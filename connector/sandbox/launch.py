@@ -1,0 +1,160 @@
+"""A complete simulated merchant on 127.0.0.1: stores, markets, a translation server, and its client config.
+
+The first WooCommerce store is the master (EUR, French texts) and the inventory's source of truth. Further
+WooCommerce stores are market stores (German, Spanish, ...), and the first Shopify store sells to
+Switzerland, the United Kingdom and the United States through Shopify Markets. Every store carries the same
+SKUs. Used by `connector sandbox`, `connector demo`, tests and benchmarks.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from connector.sandbox.catalog import catalog_of, load_catalog
+from connector.sandbox.deepl import SANDBOX_DEEPL_KEY, DeepLSandbox
+from connector.sandbox.shopify import ShopifySim
+from connector.sandbox.woocommerce.sim import WooCommerceSim
+
+MARKET_STORES = [  # market name, countries, language of the extra WooCommerce stores, in order
+    ("de", ["DE", "AT"], "de"),
+    ("es", ["ES"], "es"),
+    ("it", ["IT"], "it"),
+    ("nl", ["NL", "BE"], "nl"),
+]
+SHOPIFY_MARKETS = [  # market name, countries, currency, language, Shopify market, duty settings
+    ("ch", ["CH"], "CHF", "en", "Switzerland", 'duty = "DDP"\nduty_rate = 4\nde_minimis = 62'),
+    ("gb", ["GB"], "GBP", "en", "United Kingdom", 'duty = "DDU"'),
+    ("us", ["US"], "USD", "en", "United States", 'duty = "DDP"\nduty_rate = 12\nde_minimis = 800'),
+]
+VAT = {"de": 19, "es": 21, "it": 22, "nl": 21, "ch": Decimal("8.1"), "gb": 20, "us": 0}
+
+
+@dataclass
+class Sandbox:
+    stores: dict[str, WooCommerceSim | ShopifySim]
+    deepl: DeepLSandbox
+    env: dict[str, str] = field(default_factory=dict)
+    config_text: str = ""
+
+    def stop(self) -> None:
+        for server in [*self.stores.values(), self.deepl]:
+            server.stop()
+
+    def write_config(self, path: Path, state_file: str | None = None) -> Path:
+        text = self.config_text
+        if state_file:
+            text = text.replace('state_file = "sandbox.sqlite"', f'state_file = "{state_file}"')
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        return path
+
+
+def start_sandbox(
+    *,
+    woocommerce: int = 2,
+    shopify: int = 1,
+    products: int = 40,
+    variants: int = 30,
+    orders: int = 60,
+    seed: int = 1,
+    schedule_seconds: int = 60,
+) -> Sandbox:
+    if woocommerce < 1:
+        raise ValueError("the sandbox needs at least one WooCommerce store: the master store")
+    master = WooCommerceSim("boutique").start()
+    master.seed(products=products, variants=variants, customers=max(orders // 3, 1), orders=orders, seed=seed)
+    catalog = catalog_of(master)
+    stores: dict[str, WooCommerceSim | ShopifySim] = {"boutique": master}
+    for market, _, _ in MARKET_STORES[: woocommerce - 1]:
+        sim = WooCommerceSim(f"{market}-shop").start()
+        load_catalog(sim, catalog)
+        stores[f"{market}-shop"] = sim
+    for number in range(1, shopify + 1):
+        name = "global" if number == 1 else f"shopify-{number}"
+        sim = ShopifySim(name).start()
+        sim.shop.reset()
+        load_catalog(sim, catalog)
+        stores[name] = sim
+    sandbox = Sandbox(stores, DeepLSandbox().start())
+    sandbox.config_text = _config_text(sandbox, schedule_seconds)
+    return sandbox
+
+
+def _config_text(sandbox: Sandbox, schedule_seconds: int) -> str:
+    parts = [
+        "# A client config for the simulated stores of `connector sandbox` (127.0.0.1).",
+        '[client]\nname = "sandbox"\nbase_currency = "EUR"\ntimezone = "Europe/Paris"\n'
+        'state_file = "sandbox.sqlite"\nbase_prices_include_vat = true\nbase_vat_rate = 20\n',
+    ]
+    for name, sim in sandbox.stores.items():
+        prefix = "SANDBOX_" + name.upper().replace("-", "_")
+        if isinstance(sim, WooCommerceSim):
+            sandbox.env |= {f"{prefix}_KEY": sim.consumer_key, f"{prefix}_SECRET": sim.consumer_secret}
+            parts.append(
+                f'[stores.{name}]\nplatform = "woocommerce"\nurl = "{sim.base_url}"\n'
+                f'consumer_key = "env:{prefix}_KEY"\nconsumer_secret = "env:{prefix}_SECRET"\ntimeout = 15\n'
+            )
+        else:
+            sandbox.env[f"{prefix}_TOKEN"] = sim.access_token
+            parts.append(
+                f'[stores.{name}]\nplatform = "shopify"\nshop = "{sim.base_url}"\n'
+                f'access_token = "env:{prefix}_TOKEN"\ntimeout = 15\n'
+            )
+    for market, countries, language in MARKET_STORES:
+        if f"{market}-shop" in sandbox.stores:
+            parts.append(
+                f'[markets.{market}]\ncountries = {countries}\ncurrency = "EUR"\nlanguage = "{language}"\n'
+                f'target = "{market}-shop"\nprices_include_vat = true\nvat_rate = {VAT[market]}\n'
+                'rounding = { rule = "charm", ending = 0.90 }\nmin_margin = 30\n'
+            )
+    if "global" in sandbox.stores:
+        for market, countries, currency, language, shopify_market, duty in SHOPIFY_MARKETS:
+            includes = "false" if market == "us" else "true"
+            parts.append(
+                f'[markets.{market}]\ncountries = {countries}\ncurrency = "{currency}"\nlanguage = "{language}"\n'
+                f'target = "global"\nshopify_market = "{shopify_market}"\nprices_include_vat = {includes}\n'
+                f'vat_rate = {VAT[market]}\n{duty}\nrounding = {{ rule = "charm", ending = 0.99 }}\nmin_margin = 30\n'
+            )
+    channels = "\n".join(
+        f"[inventory.channels.{name}]\nbuffer = {0 if name == 'boutique' else 1}\n" for name in sandbox.stores
+    )
+    sandbox.env["SANDBOX_DEEPL_KEY"] = SANDBOX_DEEPL_KEY
+    every = f'"every {schedule_seconds}s"'
+    parts += [
+        '[pricing]\nmaster_store = "boutique"\n',
+        f'[inventory]\nsource_of_truth = "boutique"\n\n{channels}',
+        f'[translation]\nprovider = "deepl"\napi_key = "env:SANDBOX_DEEPL_KEY"\nserver_url = "{sandbox.deepl.base_url}"\n'
+        'source_language = "fr"\ndo_not_translate = ["Maison Lune"]\nchar_budget_per_run = 2000000\n',
+        f"[schedules]\norders = {every}\nproducts = {every}\ncustomers = {every}\ninventory = {every}\n"
+        f"prices = {every}\ntranslations = {every}\njitter_seconds = 0\n",
+    ]
+    return "\n".join(parts)
+
+
+def serve_sandbox(*, woocommerce: int, shopify: int, write_config: str | None) -> int:
+    sandbox = start_sandbox(woocommerce=woocommerce, shopify=shopify)
+    try:
+        for name, sim in sandbox.stores.items():
+            print(f"{name:<12} {type(sim).__name__:<15} {sim.base_url}")
+        print(f"{'deepl':<12} {'DeepLSandbox':<15} {sandbox.deepl.base_url}")
+        if write_config:
+            path = sandbox.write_config(Path(write_config))
+            print(f"\nwrote {path}; in another shell:")
+        else:
+            print("\nconfig (save it, e.g. with --write-config FILE):\n\n" + sandbox.config_text)
+        for key, value in sandbox.env.items():
+            print(f"export {key}={value}")
+        print("\nserving until Ctrl-C")
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            pass
+    finally:
+        sandbox.stop()
+    return 0

@@ -1,0 +1,348 @@
+"""`connector run`: one APScheduler process serving one or many clients on their schedules.
+
+Per client and store: pull jobs for orders, products and customers; per client: inventory, prices and
+translations. Every job has `max_instances=1` and coalesces missed runs (a pause never replays a backlog).
+Jobs touching the same store never overlap: each store has a lock, and client-wide jobs take all of the
+client's store locks in name order. A pull of orders that sees new or changed orders starts the client's
+inventory cycle at once, so a sale reaches the other channels within one inventory cycle.
+
+A failing store backs off (doubling from 30 s up to 15 min) without holding back other stores or clients; a
+refused credential stops that store's jobs and says so once, until the config is reloaded (SIGHUP).
+SIGTERM/SIGINT stop scheduling and let running jobs finish their current page or batch; the process exits
+within SHUTDOWN_SECONDS. A second signal exits at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from connector.config import ClientConfig, ConfigError, load_config, schedule_seconds
+from connector.jobs.pull import pull
+from connector.jobs.runner import recorded_run
+from connector.platforms.base import RESOURCES, StoreAdapter
+from connector.platforms.registry import open_adapter
+from connector.platforms.retry import SHUTDOWN, StopRequested
+from connector.state import open_state
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_SECONDS = 14
+BACKOFF_FIRST, BACKOFF_CAP = 30.0, 900.0
+LOCK_WAIT_SECONDS = 60
+CLIENT_JOBS = ("inventory", "prices", "translations")
+
+
+@dataclass
+class StoreHealth:
+    failures: int = 0
+    retry_at: float = 0.0
+    disabled: str | None = None  # why the store's jobs are stopped
+    last_success: dict[str, float] = field(default_factory=dict)  # job -> unix time
+
+
+class ClientRuntime:
+    """One client's config, adapters (kept between runs: Shopify pacing lives in them) and store health."""
+
+    def __init__(self, config: ClientConfig):
+        self.config = config
+        self.key = str(config.path)
+        self.adapters: dict[str, StoreAdapter] = {
+            name: open_adapter(name, s, cost_meta_key=config.pricing.cost_meta_key)
+            for name, s in config.stores.items()
+        }
+        self.health = {name: StoreHealth() for name in config.stores}
+
+    def close(self) -> None:
+        for adapter in self.adapters.values():
+            adapter.close()
+
+    def client_jobs(self) -> list[str]:
+        """The client-wide jobs its config asks for."""
+        config, jobs = self.config, []
+        if config.inventory.source_of_truth or config.inventory.channels:
+            jobs.append("inventory")
+        if config.markets and config.pricing.master_store:
+            jobs.append("prices")
+        if config.markets and (config.translation.provider != "none" or config.translation.human_files):
+            jobs.append("translations")
+        return jobs
+
+
+class Service:
+    def __init__(self, config_paths: list[Path], *, workers: int = 8):
+        self.paths = [Path(p) for p in config_paths]
+        self.clients: dict[str, ClientRuntime] = {}
+        self.locks: dict[tuple[str, str], threading.Lock] = {}  # kept across reloads
+        self.stopping = threading.Event()
+        self.stopped = threading.Event()
+        self.scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(workers)},
+            job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+            timezone="UTC",
+        )
+        self.observers: list[Callable[[str, str, str, dict[str, Any]], None]] = []  # metrics hook
+        self._reload_requested = threading.Event()
+
+    # --- lifecycle ----------------------------------------------------------------------------------------
+
+    def start(self, configs: list[ClientConfig]) -> None:
+        SHUTDOWN.clear()
+        for config in configs:
+            with open_state(config.state_path) as state:
+                state.close_unfinished_runs()
+            self._add_client(config)
+        self.scheduler.start()
+        log.info(
+            "serving %d client(s): %s",
+            len(self.clients),
+            ", ".join(c.config.client.name for c in self.clients.values()),
+        )
+
+    def stop(self) -> None:
+        """Stop scheduling; running jobs stop after their current page or batch."""
+        if self.stopping.is_set():
+            return
+        self.stopping.set()
+        SHUTDOWN.set()
+        log.info("stopping: running jobs finish their current page or batch")
+        done = threading.Thread(target=self._shutdown, daemon=True)
+        done.start()
+        done.join(SHUTDOWN_SECONDS)
+        if done.is_alive():
+            log.warning("jobs still running after %d s; exiting (committed work is safe)", SHUTDOWN_SECONDS)
+        self.stopped.set()
+
+    def _shutdown(self) -> None:
+        self.scheduler.shutdown(wait=True)
+        for runtime in self.clients.values():
+            runtime.close()
+
+    def request_reload(self) -> None:
+        self._reload_requested.set()
+
+    def reload(self) -> None:
+        """Re-read every config; a valid one replaces its client's jobs, an invalid one keeps the old."""
+        for path in self.paths:
+            try:
+                config = load_config(path)
+            except ConfigError as exc:
+                log.error("reload: %s kept its previous config:\n%s", path, exc)
+                continue
+            old = self.clients.pop(str(config.path), None)
+            if old is not None:
+                for job in self.scheduler.get_jobs():
+                    if job.id.startswith(old.key + "|"):
+                        job.remove()
+                old.close()
+            self._add_client(config)
+            log.info("reload: %s scheduled anew", path)
+
+    def wait(self) -> None:
+        while not self.stopped.wait(0.5):
+            if self._reload_requested.is_set():
+                self._reload_requested.clear()
+                self.reload()
+
+    # --- scheduling ---------------------------------------------------------------------------------------
+
+    def _add_client(self, config: ClientConfig) -> None:
+        runtime = ClientRuntime(config)
+        self.clients[runtime.key] = runtime
+        schedules, stagger = config.schedules, 0.0
+        for store in config.stores:
+            self.locks.setdefault((config.client.name, store), threading.Lock())
+            for resource in RESOURCES:
+                self._schedule(runtime, f"pull:{resource}", (store,), getattr(schedules, resource), stagger)
+                stagger += 0.2
+        for job in runtime.client_jobs():
+            self._schedule(runtime, job, tuple(sorted(config.stores)), getattr(schedules, job), stagger)
+            stagger += 0.2
+
+    def _schedule(
+        self, runtime: ClientRuntime, job: str, stores: tuple[str, ...], schedule: str, delay: float
+    ):
+        jitter = runtime.config.schedules.jitter_seconds or None
+        seconds = schedule_seconds(schedule)
+        if seconds is not None:
+            trigger = IntervalTrigger(seconds=seconds, jitter=jitter, timezone="UTC")
+        else:
+            trigger = CronTrigger.from_crontab(schedule.removeprefix("cron:").strip(), timezone="UTC")
+            trigger.jitter = jitter
+        self.scheduler.add_job(
+            self.run_job,
+            trigger,
+            args=(runtime.key, job, stores),
+            id=self.job_id(runtime.key, job, stores),
+            name=f"{runtime.config.client.name} {job} {','.join(stores)}",
+            next_run_time=_utc_in(delay),
+        )
+
+    @staticmethod
+    def job_id(client_key: str, job: str, stores: tuple[str, ...]) -> str:
+        return f"{client_key}|{job}|{','.join(stores)}"
+
+    def trigger_now(self, client_key: str, job: str) -> None:
+        runtime = self.clients.get(client_key)
+        if runtime is None or job not in runtime.client_jobs():
+            return
+        found = self.scheduler.get_job(self.job_id(client_key, job, tuple(sorted(runtime.config.stores))))
+        if found is not None:
+            found.modify(next_run_time=_utc_in(0))
+
+    # --- running one job ----------------------------------------------------------------------------------
+
+    def run_job(self, client_key: str, job: str, stores: tuple[str, ...]) -> None:
+        runtime = self.clients.get(client_key)
+        if runtime is None or self.stopping.is_set():
+            return
+        now = time.time()
+        ready = [s for s in stores if not runtime.health[s].disabled and runtime.health[s].retry_at <= now]
+        if job.startswith("pull:") and not ready:
+            return
+        name = runtime.config.client.name
+        locks = [self.locks[(name, s)] for s in sorted(stores)]
+        taken = []
+        try:
+            for lock in locks:
+                if not self._acquire(lock):
+                    log.info("%s %s skipped: a store stayed busy or the service is stopping", name, job)
+                    return
+                taken.append(lock)
+            results = self._execute(runtime, job, stores)
+        finally:
+            for lock in reversed(taken):
+                lock.release()
+        for result in results:
+            self._account(runtime, job, result)
+
+    def _acquire(self, lock: threading.Lock) -> bool:
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while time.monotonic() < deadline and not self.stopping.is_set():
+            if lock.acquire(timeout=0.25):
+                return True
+        return False
+
+    def _execute(self, runtime: ClientRuntime, job: str, stores: tuple[str, ...]) -> list[dict[str, Any]]:
+        with open_state(runtime.config.state_path) as state:
+            if job.startswith("pull:"):
+                resource = job.split(":", 1)[1]
+                (store,) = stores
+                result = recorded_run(state, job, store, lambda: self._pull(state, runtime, store, resource))
+                changed = result.get("created", 0) + result.get("updated", 0)
+                if resource == "orders" and result["outcome"] == "ok" and changed:
+                    self.trigger_now(runtime.key, "inventory")
+                return [result]
+            usable = {s: a for s, a in runtime.adapters.items() if not runtime.health[s].disabled}
+            return client_job(job)(
+                runtime.config,
+                state,
+                usable,
+                dry_run=False,
+                as_json=True,
+                market=None,
+                language=None,
+                accept_large_changes=False,
+                csv=False,
+            )
+
+    def _pull(self, state, runtime: ClientRuntime, store: str, resource: str) -> dict[str, Any]:
+        def between_pages(_summary) -> None:
+            if self.stopping.is_set():
+                raise StopRequested
+
+        summary = pull(state, runtime.adapters[store], resource, on_page=between_pages)
+        return {k: v for k, v in summary.as_dict().items() if k not in ("store", "resource")}
+
+    def _account(self, runtime: ClientRuntime, job: str, result: dict[str, Any]) -> None:
+        store = result.get("store")
+        health = runtime.health.get(store) if store else None
+        for observe in self.observers:
+            observe(runtime.config.client.name, store or "-", job, result)
+        if health is None:
+            return
+        if result.get("outcome") == "ok":
+            health.failures, health.retry_at = 0, 0.0
+            health.last_success[job] = time.time()
+        elif result.get("outcome") == "failed":
+            if result.get("kind") == "AuthError":
+                if not health.disabled:
+                    health.disabled = result.get("error", "credential refused")
+                    log.error(
+                        "%s/%s: credential refused (%s); its jobs are stopped until the config is reloaded "
+                        "(SIGHUP) or the service restarts",
+                        runtime.config.client.name,
+                        store,
+                        health.disabled,
+                    )
+                return
+            health.failures += 1
+            delay = min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** (health.failures - 1))
+            health.retry_at = time.time() + delay
+            log.warning(
+                "%s/%s: %s failed %d time(s) in a row; next try in %.0f s",
+                runtime.config.client.name,
+                store,
+                job,
+                health.failures,
+                delay,
+            )
+
+
+def client_job(job: str):
+    if job == "inventory":
+        from connector.jobs.inventory import sync_inventory_command as command
+    elif job == "prices":
+        from connector.jobs.prices import sync_prices_command as command
+    else:
+        from connector.jobs.translations import sync_translations_command as command
+    return command
+
+
+def _utc_in(seconds: float):
+    from datetime import UTC, datetime, timedelta
+
+    return datetime.now(UTC) + timedelta(seconds=seconds)
+
+
+def serve(
+    configs: list[ClientConfig], *, health_port: int | None = None, health_host: str = "127.0.0.1"
+) -> int:
+    service = Service([c.path for c in configs])
+    signals = {"count": 0}
+
+    def on_stop(signum, _frame) -> None:
+        signals["count"] += 1
+        if signals["count"] > 1:
+            log.warning("second signal: exiting now")
+            os._exit(1)
+        threading.Thread(target=service.stop, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, on_stop)
+    signal.signal(signal.SIGINT, on_stop)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, lambda *_: service.request_reload())
+    health = None
+    if health_port is not None:
+        from connector.health import HealthServer
+
+        health = HealthServer(service, health_host, health_port).start()
+    service.start(configs)
+    try:
+        service.wait()
+    finally:
+        if health is not None:
+            health.stop()
+    return 0
