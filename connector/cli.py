@@ -117,6 +117,19 @@ def cmd_forget_customer(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_rates(args: argparse.Namespace) -> int:
+    (config,) = _configs(args)
+    from connector.jobs.prices import refresh_rates
+    from connector.rates import RatesRefreshError
+
+    try:
+        path = refresh_rates(config)
+    except RatesRefreshError as exc:
+        raise CommandFailed(str(exc)) from None
+    print(f"ECB reference rates saved to {path}; prices use them from now on")
+    return EXIT_OK
+
+
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from connector.sandbox.launch import serve_sandbox
 
@@ -212,7 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = command("run", cmd_run, "serve one or many clients on their schedules until stopped", config="many")
     sub.add_argument("--health-port", type=int, help="serve /healthz and /metrics on this port")
-    sub.add_argument("--health-host", default="127.0.0.1", help="address for --health-port (0.0.0.0 in a container)")
+    sub.add_argument(
+        "--health-host", default="127.0.0.1", help="address for --health-port (0.0.0.0 in a container)"
+    )
 
     sub = command("status", cmd_status, "what ran, when, with what outcome, and open data problems")
     sub.add_argument("--json", action="store_true", help="print as JSON")
@@ -228,13 +243,22 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")
     sub.add_argument("--tag", action="store_true", help="flags: tag flagged orders on their store")
 
+    sub = command("rates", cmd_rates, "refresh the ECB reference rates (needs a network)")
+    sub.add_argument("action", choices=("refresh",))
+
     sub = command(
         "forget-customer", cmd_forget_customer, "erase a person's data from the state (data protection)"
     )
     sub.add_argument("email")
 
     sub = command("sandbox", cmd_sandbox, "serve simulated stores on 127.0.0.1 until Ctrl-C", config="none")
-    sub.add_argument("--woocommerce", type=int, default=1, metavar="N", help="WooCommerce stores (default 1)")
+    sub.add_argument(
+        "--woocommerce",
+        type=int,
+        default=2,
+        metavar="N",
+        help="WooCommerce stores: the master store, then market stores (default 2)",
+    )
     sub.add_argument("--shopify", type=int, default=1, metavar="N", help="Shopify stores (default 1)")
     sub.add_argument("--write-config", metavar="FILE", help="write a ready client config pointing at them")
 

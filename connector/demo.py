@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,22 @@ from connector.state import open_state
 SAMPLE_ROWS = 4
 
 
+@dataclass
+class DemoOutcome:
+    sold_sku: str = ""
+    stock_before: dict[str, int | None] = field(default_factory=dict)
+    stock_after: dict[str, int | None] = field(default_factory=dict)
+    writes_on_second_cycle: int = -1
+    failed_jobs: list[str] = field(default_factory=list)
+
+
 def run_demo(console: Console | None = None) -> int:
-    console = console or Console()
+    outcome = demo_cycle(console or Console())
+    return 1 if outcome.failed_jobs else 0
+
+
+def demo_cycle(console: Console) -> DemoOutcome:
+    outcome = DemoOutcome()
     started = time.monotonic()
     console.rule("[bold]connector demo")
     sandbox = start_sandbox(woocommerce=2, shopify=1, products=40, variants=30, orders=80)
@@ -37,22 +52,27 @@ def run_demo(console: Console | None = None) -> int:
     try:
         os.environ.update(sandbox.env)
         config = load_config(sandbox.write_config(workdir / "sandbox.toml"))
-        stores = ", ".join(f"{name} ({type(sim).__name__.removesuffix('Sim')})" for name, sim in sandbox.stores.items())
+        stores = ", ".join(
+            f"{name} ({type(sim).__name__.removesuffix('Sim')})" for name, sim in sandbox.stores.items()
+        )
         console.print(f"simulated stores: {stores}; markets: {', '.join(config.markets)}")
         with open_state(config.state_path) as state, adapters(config) as opened:
             _pull(console, state, opened)
-            _inventory(console, config, state, opened)
-            _prices(console, config, state, opened)
-            _translations(console, config, state, opened)
-            _sale_follows(console, config, state, opened, sandbox)
+            for show in (_inventory, _prices, _translations):
+                outcome.failed_jobs += show(console, config, state, opened)
+            _sale_follows(console, config, state, opened, sandbox, outcome)
             writes = {name: sim.stats()["writes"] for name, sim in sandbox.stores.items()}
-            _run_jobs(config, state, opened, quiet=True)
-            again = {name: sim.stats()["writes"] - writes[name] for name, sim in sandbox.stores.items()}
-            console.print(f"a second full cycle with nothing new sends {sum(again.values())} write requests")
+            _run_jobs(config, state, opened)
+            outcome.writes_on_second_cycle = sum(
+                sim.stats()["writes"] - writes[n] for n, sim in sandbox.stores.items()
+            )
+            console.print(
+                f"a second full cycle with nothing new sends {outcome.writes_on_second_cycle} write requests"
+            )
     finally:
         sandbox.stop()
     console.rule(f"done in {time.monotonic() - started:.1f} s; state kept in {workdir}")
-    return 0
+    return outcome
 
 
 def _pull(console: Console, state, opened) -> None:
@@ -66,22 +86,47 @@ def _pull(console: Console, state, opened) -> None:
 
 
 def _results(config, state, opened, job: str) -> list[dict[str, Any]]:
-    return client_job(job)(config, state, opened, dry_run=False, as_json=True, market=None, language=None,
-                     accept_large_changes=False, csv=False)
+    return client_job(job)(
+        config,
+        state,
+        opened,
+        dry_run=False,
+        as_json=True,
+        market=None,
+        language=None,
+        accept_large_changes=False,
+        csv=False,
+    )
 
 
-def _inventory(console: Console, config, state, opened) -> None:
-    results = _results(config, state, opened, "inventory")
-    table = Table(title="2. inventory: one pool per SKU, every channel set from it")
-    for column in ("store", "outcome", "details"):
+def _failed(results: list[dict[str, Any]]) -> list[str]:
+    return [
+        f"{r['job']} on {r.get('store', '-')}: {r.get('error', '')}" for r in results if r["outcome"] != "ok"
+    ]
+
+
+def _inventory(console: Console, config, state, opened) -> list[str]:
+    return _counts_table(
+        console,
+        "2. inventory: one pool per SKU, every channel set from it",
+        _results(config, state, opened, "inventory"),
+    )
+
+
+def _counts_table(console: Console, title: str, results: list[dict[str, Any]]) -> list[str]:
+    table = Table(title=title)
+    for column in ("store", "job", "outcome", "details"):
         table.add_column(column)
     for result in results:
-        details = ", ".join(f"{k} {v}" for k, v in result.items() if isinstance(v, int) and not isinstance(v, bool))
-        table.add_row(result.get("store", "-"), result["outcome"], details)
+        details = ", ".join(
+            f"{k} {v}" for k, v in result.items() if isinstance(v, int) and not isinstance(v, bool)
+        )
+        table.add_row(result.get("store", "-"), result["job"], result["outcome"], details)
     console.print(table)
+    return _failed(results)
 
 
-def _prices(console: Console, config, state, opened) -> None:
+def _prices(console: Console, config, state, opened) -> list[str]:
     results = _results(config, state, opened, "prices")
     table = Table(title="3. prices: base price in EUR through each market's rules")
     for column in ("market", "SKU", "base EUR", "price", "rate (date)", "floor"):
@@ -89,29 +134,32 @@ def _prices(console: Console, config, state, opened) -> None:
     for result in results:
         for line in result.get("lines", [])[:SAMPLE_ROWS]:
             table.add_row(
-                result["market"], line["sku"], line["base_price"] or "-", f"{line['price']} {line['currency']}",
-                f"{line['rate']} ({line['rate_date']})", "yes" if line["floor_applied"] else "",
+                result["market"],
+                line["sku"],
+                line["base_price"] or "-",
+                f"{line['price']} {line['currency']}",
+                f"{line['rate']} ({line['rate_date']})",
+                "yes" if line["floor_applied"] else "",
             )
     console.print(table)
     pushed = ", ".join(f"{r['market']}: {r.get('pushed', 0)} pushed, {r['outcome']}" for r in results)
     console.print(f"   {pushed}")
+    return _failed(results)
 
 
-def _translations(console: Console, config, state, opened) -> None:
-    results = _results(config, state, opened, "translations")
-    table = Table(title="4. translations: French texts to each market's language (fake DeepL, marked)")
-    for column in ("store", "outcome", "details"):
-        table.add_column(column)
-    for result in results:
-        details = ", ".join(f"{k} {v}" for k, v in result.items() if isinstance(v, int) and not isinstance(v, bool))
-        table.add_row(result.get("store", "-"), result["outcome"], details)
-    console.print(table)
+def _translations(console: Console, config, state, opened) -> list[str]:
+    return _counts_table(
+        console,
+        "4. translations: French texts to each market's language (fake DeepL, marked)",
+        _results(config, state, opened, "translations"),
+    )
 
 
-def _sale_follows(console: Console, config, state, opened, sandbox) -> None:
+def _sale_follows(console: Console, config, state, opened, sandbox, outcome: DemoOutcome) -> None:
     german = sandbox.stores["de-shop"]
     sku = next(
-        row[0] for row in state.db.execute(
+        row[0]
+        for row in state.db.execute(
             "select sku from variants where store = 'de-shop' and manage_stock = 1 and stock > 3 order by sku"
         )
     )
@@ -126,6 +174,7 @@ def _sale_follows(console: Console, config, state, opened, sandbox) -> None:
     for name in sandbox.stores:
         table.add_row(name, str(before[name]), str(after[name]))
     console.print(table)
+    outcome.sold_sku, outcome.stock_before, outcome.stock_after = sku, before, after
 
 
 def _stock(sim, sku: str) -> int | None:
@@ -133,9 +182,11 @@ def _stock(sim, sku: str) -> int | None:
     return level.get("available", level.get("stock_quantity"))
 
 
-def _run_jobs(config, state, opened, *, quiet: bool) -> None:
+def _run_jobs(config, state, opened) -> None:
     for name, adapter in opened.items():
         for resource in RESOURCES:
-            recorded_run(state, f"pull:{resource}", name, lambda a=adapter, r=resource: pull(state, a, r).as_dict())
+            recorded_run(
+                state, f"pull:{resource}", name, lambda a=adapter, r=resource: pull(state, a, r).as_dict()
+            )
     for job in ("inventory", "prices", "translations"):
         _results(config, state, opened, job)

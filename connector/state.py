@@ -308,6 +308,16 @@ def _m_stock_pool(db: sqlite_utils.Database) -> None:
     db["stock_ledger"].create_index(["sku", "id"])
 
 
+def _m_report_tags(db: sqlite_utils.Database) -> None:
+    # Flagged orders already tagged on their store (connector/reports/tagging.py): an order is tagged once.
+    # `if_not_exists`: files written before this migration got the table from the reports code itself.
+    db["report_tags"].create(
+        {"store": str, "order_id": str, "text": str, "tagged_at": str},
+        pk=("store", "order_id"),
+        if_not_exists=True,
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m1_runs_and_cursors,
     _m2_pulled_records,
@@ -315,6 +325,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m_pushed_prices,
     _m_pushed_translations,
     _m_stock_pool,
+    _m_report_tags,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,5 +1,5 @@
 """The WooCommerce simulator, driven through the real `woocommerce` client and compared with the
-responses recorded from a real WooCommerce 10 store (../shared/reference/woocommerce/)."""
+responses recorded from a real WooCommerce 10 store (tests/reference/woocommerce/, copied from the shared recordings)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from woocommerce.oauth import OAuth
 
 from connector.sandbox.woocommerce import WooCommerceSim
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "woocommerce"
+REFERENCE = Path(__file__).resolve().parent / "reference" / "woocommerce"
 HTTPS = {"X-Forwarded-Proto": "https"}
 
 

@@ -48,8 +48,11 @@ def wait_for(condition, seconds):
 
 def managed_sku(box):
     master = box.stores["boutique"]
-    return next(p.sku for p in sorted(master.store.posts.values(), key=lambda p: p.id)
-                if p.type == "simple" and p.manage_stock and (p.stock_quantity or 0) > 5)
+    return next(
+        p.sku
+        for p in sorted(master.store.posts.values(), key=lambda p: p.id)
+        if p.type == "simple" and p.manage_stock and (p.stock_quantity or 0) > 5
+    )
 
 
 def test_a_sale_reaches_every_channel_within_one_inventory_interval(sandbox, tmp_path):
@@ -59,13 +62,16 @@ def test_a_sale_reaches_every_channel_within_one_inventory_interval(sandbox, tmp
     service.start([load_config(sandbox.path)])
     try:
         sku = managed_sku(sandbox)
-        assert wait_for(lambda: len(set(_shown(stock_everywhere(sandbox, sku)).values())) == 1, 40), \
+        assert wait_for(lambda: len(set(_shown(stock_everywhere(sandbox, sku)).values())) == 1, 40), (
             "channels never agreed after the first cycle"
+        )
         before = stock_everywhere(sandbox, sku)
         sandbox.stores["de-shop"].sell([{"sku": sku, "quantity": 2}])
         sold_at = time.monotonic()
         expected = {name: qty - 2 for name, qty in before.items()}
-        assert wait_for(lambda: stock_everywhere(sandbox, sku) == expected, 20), stock_everywhere(sandbox, sku)
+        assert wait_for(lambda: stock_everywhere(sandbox, sku) == expected, 20), stock_everywhere(
+            sandbox, sku
+        )
         assert time.monotonic() - sold_at < 20  # one inventory interval: the orders pull starts the cycle
     finally:
         service.stop()
@@ -79,8 +85,17 @@ def _shown(levels):
 def test_service_under_faults_and_sales_stops_on_sigterm_and_resumes(sandbox, tmp_path):
     for sim in sandbox.stores.values():
         sim.set_faults(error_rate=0.1, rate_limit_rate=0.05, retry_after=0, drop_rate=0.05, seed=5)
-    command = [sys.executable, "-m", "connector.cli", "--log-json", "run", "-c", str(sandbox.path),
-               "--health-port", "0"]
+    command = [
+        sys.executable,
+        "-m",
+        "connector.cli",
+        "--log-json",
+        "run",
+        "-c",
+        str(sandbox.path),
+        "--health-port",
+        "0",
+    ]
     stop_sales = threading.Event()
     sold = []
 
@@ -125,7 +140,9 @@ def test_service_under_faults_and_sales_stops_on_sigterm_and_resumes(sandbox, tm
     with open_state(config.state_path) as state:
         first_after = state.db.execute(
             "select counts from sync_runs where id > ? and job = 'pull:products' and store = 'boutique' "
-            "and outcome = 'ok' order by id limit 1", [first_restart_run]).fetchone()
+            "and outcome = 'ok' order by id limit 1",
+            [first_restart_run],
+        ).fetchone()
     # the first products pull after the restart starts from its cursor, not from scratch
     assert json.loads(first_after[0])["read"] < len(sandbox.stores["boutique"].store.products.records)
     assert _orders_held(config) == _orders_sold(sandbox)
@@ -189,3 +206,28 @@ def _get(port, path):
 
 def _metrics(port):
     return _get(port, "/metrics")[1]
+
+
+def test_reload_applies_a_valid_config_and_keeps_the_old_one_on_errors(sandbox, caplog):
+    service = Service([sandbox.path])
+    service.start([load_config(sandbox.path)])
+    threading.Thread(target=service.wait, daemon=True).start()  # the main loop, where SIGHUP is acted on
+    try:
+        job_id = next(j.id for j in service.scheduler.get_jobs() if "|pull:orders|boutique" in j.id)
+        assert service.scheduler.get_job(job_id).trigger.interval.total_seconds() == 2
+        original = sandbox.path.read_text()
+        sandbox.path.write_text(original.replace('orders = "every 2s"', 'orders = "every 7s"'))
+        service.request_reload()
+        assert wait_for(
+            lambda: (
+                service.scheduler.get_job(job_id) is not None
+                and service.scheduler.get_job(job_id).trigger.interval.total_seconds() == 7
+            ),
+            10,
+        )
+        sandbox.path.write_text(original.replace('orders = "every 2s"', 'orders = "sometimes"'))
+        service.request_reload()
+        assert wait_for(lambda: "kept its previous config" in caplog.text, 10)
+        assert service.scheduler.get_job(job_id).trigger.interval.total_seconds() == 7
+    finally:
+        service.stop()

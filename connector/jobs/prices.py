@@ -555,6 +555,7 @@ def sync_prices_command(
     accept_large_changes: bool = False,
     csv: bool = False,
     book: RateBook | None = None,
+    **_options: Any,
 ) -> list[dict[str, Any]]:
     """`connector sync prices`: one result per market; prints a table per market unless `as_json`."""
     if market is not None and market not in config.markets:

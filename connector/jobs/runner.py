@@ -102,7 +102,7 @@ def run_sync(
             else:
                 job = _other_job(target)
                 outcome.results += job(
-                    config, state, opened, dry_run=dry_run, as_json=as_json, **(options or {})
+                    config, state, opened, dry_run=dry_run, as_json=as_json, full=full, **(options or {})
                 )
     _print_summary(outcome, as_json)
     return outcome

@@ -18,7 +18,6 @@ import logging
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -214,9 +213,8 @@ class WooCommerceAdapter(StoreAdapter):
         items = []
         for w in writes:
             fields: dict[str, Any] = {"inventory_delta": w.quantity - w.expected}
-            mark = getattr(w, "mark", "")
-            if mark:
-                fields["meta_data"] = [{"key": STOCK_MARK_KEY, "value": mark}]
+            if w.mark:
+                fields["meta_data"] = [{"key": STOCK_MARK_KEY, "value": w.mark}]
             items.append((w.sku, w.level.product_id, w.level.variant_id, fields))
         return self._batched(items)
 
@@ -281,6 +279,12 @@ class WooCommerceAdapter(StoreAdapter):
             ]
         )
 
+    def tag_order(self, order_id: str, text: str) -> None:
+        """Add a private note to an order (fraud flags); raises a PlatformError when the store refuses it."""
+        body, _ = self.call("POST", f"orders/{order_id}/notes", data={"note": text})
+        if not isinstance(body, dict) or body.get("id") is None:
+            raise BadResponseError(self.name, f"POST orders/{order_id}/notes: no note in the answer")
+
     def _batched(self, items: list[tuple[str, str, str, dict]]) -> list[WriteOutcome]:
         """Group updates by endpoint (simple products together, variations per parent), 100 a request."""
         groups: dict[str, list[tuple[str, str, dict]]] = defaultdict(list)
@@ -315,11 +319,6 @@ class WooCommerceAdapter(StoreAdapter):
         return outcomes
 
 
-@dataclass(frozen=True)
-class _MarkedStockLevel(StockLevel):
-    write_mark: str | None = None  # "" when no write of the connector is recorded on the product
-
-
 def _stock_level(item: dict, parent_id: str | None = None) -> StockLevel:
     managed = item.get("manage_stock") is True  # "parent": the parent product holds the stock
     parent = parent_id or str(item.get("parent_id") or item["id"])
@@ -332,7 +331,7 @@ def _stock_level(item: dict, parent_id: str | None = None) -> StockLevel:
         "",
     )
     quantity = int(item.get("stock_quantity") or 0) if managed else 0
-    return _MarkedStockLevel(item["sku"], quantity, managed, str(item["id"]), parent, write_mark=mark)
+    return StockLevel(item["sku"], quantity, managed, str(item["id"]), parent, write_mark=mark)
 
 
 def _wc_time(moment: datetime) -> str:

@@ -1,0 +1,66 @@
+"""`connector demo` and `connector sandbox`: what an evaluator runs first."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from rich.console import Console
+
+from connector.config import load_config
+from connector.demo import demo_cycle
+
+
+def test_demo_runs_the_whole_cycle_and_the_sale_follows():
+    out = io.StringIO()
+    outcome = demo_cycle(Console(file=out, width=120))
+    text = out.getvalue()
+    assert outcome.failed_jobs == []
+    for title in ("1. pull", "2. inventory", "3. prices", "4. translations", "5. a customer buys 2 x"):
+        assert title in text
+    assert outcome.stock_after == {name: qty - 2 for name, qty in outcome.stock_before.items()}
+    assert outcome.writes_on_second_cycle == 0
+
+
+def test_sandbox_command_writes_a_working_config_and_stops_on_sigterm(tmp_path):
+    config_path = tmp_path / "sandbox.toml"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "connector.cli", "sandbox", "--write-config", str(config_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        exports = {}
+        for line in process.stdout:
+            if line.startswith("export "):
+                key, value = line.removeprefix("export ").strip().split("=", 1)
+                exports[key] = value
+            if line.startswith("serving until Ctrl-C"):
+                break
+        assert config_path.exists() and "SANDBOX_BOUTIQUE_KEY" in exports
+        env = {**os.environ, **exports}
+        check = subprocess.run(
+            [sys.executable, "-m", "connector.cli", "check", "-c", str(config_path)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert check.stdout.count(" ok: reachable, authenticated") == 3
+        os.environ.update(exports)
+        try:
+            assert set(load_config(config_path).stores) == {"boutique", "de-shop", "global"}
+        finally:
+            for key in exports:
+                os.environ.pop(key, None)
+    finally:
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+    assert process.returncode == 0 and time.monotonic() - started < 10
