@@ -160,9 +160,12 @@ def test_a_change_behind_a_resumed_pass_is_read_by_the_next_pass(woo, client_con
         woo.touch([last_sku])  # on a page still to come, much later
         pull(state, adapter, "products")  # completes the pass: sees the last product only
         pull(state, adapter, "products")  # the next pass must still see the first one
-        titles = dict(state.db.execute(
-            "select v.sku, p.title from products p join variants v on v.product_id = p.id where v.sku in (?, ?)",
-            [first_sku, last_sku]).fetchall())
+        titles = dict(
+            state.db.execute(
+                "select v.sku, p.title from products p join variants v on v.product_id = p.id where v.sku in (?, ?)",
+                [first_sku, last_sku],
+            ).fetchall()
+        )
     assert titles[first_sku].endswith(" *") and titles[last_sku].endswith(" *")
 
 
@@ -245,3 +248,23 @@ def test_forget_customer_erases_the_person(woo, client_config):
             == 0
         )
         assert state.db.execute("select count(*) from customers where email = ?", [email]).fetchone()[0] == 0
+
+
+def test_a_reused_oauth_nonce_is_retried_not_taken_for_a_wrong_key(woo, client_config, monkeypatch):
+    import woocommerce.oauth
+
+    import connector.platforms.woocommerce  # noqa: F401 - replaces the package's nonces
+
+    strong = woocommerce.oauth.OAuth.generate_nonce
+    assert len({strong() for _ in range(100_000)}) == 100_000  # 8 random digits would collide here
+    nonces = iter(["same-nonce", "same-nonce"])
+    monkeypatch.setattr(
+        woocommerce.oauth.OAuth, "generate_nonce", staticmethod(lambda: next(nonces, None) or strong())
+    )
+    adapter = open_adapter("fr", client_config({"fr": woo}).stores["fr"])
+    adapter.call("GET", "products", params={"per_page": 1})
+    body, _ = adapter.call(
+        "GET", "products", params={"per_page": 1}
+    )  # refused once: nonce used; then retried
+    assert len(body) == 1
+    assert adapter.requests.reads == 3  # the refused attempt, then its retry with a fresh nonce
