@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 from woocommerce import API
 
+import connector.platforms.woocommerce  # noqa: F401 - strong OAuth nonces, as the connector sends them
 from connector.sandbox.woocommerce import WooCommerceSim
 
 

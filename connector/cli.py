@@ -31,10 +31,6 @@ class CommandFailed(Exception):
         self.code = code
 
 
-def not_built(what: str) -> int:
-    raise CommandFailed(f"{what} is not built yet in this version of connector")
-
-
 # --- commands ---------------------------------------------------------------------------------------------
 
 
@@ -174,23 +170,15 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         sub = commands.add_parser(name, help=help_text, description=help_text)
         sub.set_defaults(handler=handler)
-        if config == "one":
+        if config != "none":
+            many = "; repeat for several clients" if config == "many" else ""
             sub.add_argument(
                 "-c",
                 "--config",
                 required=True,
                 action="append",
                 metavar="FILE",
-                help="the client's config file",
-            )
-        elif config == "many":
-            sub.add_argument(
-                "-c",
-                "--config",
-                required=True,
-                action="append",
-                metavar="FILE",
-                help="a client's config file; repeat for several clients",
+                help=f"a client's config file{many}",
             )
         return sub
 
@@ -278,11 +266,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, StateError) as exc:
         print(redact(str(exc)), file=sys.stderr)
         return EXIT_USAGE
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("connector."):
-            print(f"`connector {args.command}` is not built yet in this version", file=sys.stderr)
-            return EXIT_FAILURE
-        raise
     except KeyboardInterrupt:
         return 130
 

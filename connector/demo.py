@@ -20,10 +20,9 @@ from rich.table import Table
 
 from connector.config import load_config
 from connector.jobs.pull import pull
-from connector.jobs.runner import adapters, recorded_run
+from connector.jobs.runner import adapters, recorded_run, run_client_job
 from connector.platforms.base import RESOURCES
 from connector.sandbox.launch import start_sandbox
-from connector.scheduler import client_job
 from connector.state import open_state
 
 SAMPLE_ROWS = 4
@@ -85,20 +84,6 @@ def _pull(console: Console, state, opened) -> None:
     console.print(table)
 
 
-def _results(config, state, opened, job: str) -> list[dict[str, Any]]:
-    return client_job(job)(
-        config,
-        state,
-        opened,
-        dry_run=False,
-        as_json=True,
-        market=None,
-        language=None,
-        accept_large_changes=False,
-        csv=False,
-    )
-
-
 def _failed(results: list[dict[str, Any]]) -> list[str]:
     return [
         f"{r['job']} on {r.get('store', '-')}: {r.get('error', '')}" for r in results if r["outcome"] != "ok"
@@ -109,7 +94,7 @@ def _inventory(console: Console, config, state, opened) -> list[str]:
     return _counts_table(
         console,
         "2. inventory: one pool per SKU, every channel set from it",
-        _results(config, state, opened, "inventory"),
+        run_client_job("inventory", config, state, opened),
     )
 
 
@@ -127,7 +112,7 @@ def _counts_table(console: Console, title: str, results: list[dict[str, Any]]) -
 
 
 def _prices(console: Console, config, state, opened) -> list[str]:
-    results = _results(config, state, opened, "prices")
+    results = run_client_job("prices", config, state, opened)
     table = Table(title="3. prices: base price in EUR through each market's rules")
     for column in ("market", "SKU", "base EUR", "price", "rate (date)", "floor"):
         table.add_column(column)
@@ -151,7 +136,7 @@ def _translations(console: Console, config, state, opened) -> list[str]:
     return _counts_table(
         console,
         "4. translations: French texts to each market's language (fake DeepL, marked)",
-        _results(config, state, opened, "translations"),
+        run_client_job("translations", config, state, opened),
     )
 
 
@@ -166,7 +151,7 @@ def _sale_follows(console: Console, config, state, opened, sandbox, outcome: Dem
     before = {name: _stock(sim, sku) for name, sim in sandbox.stores.items()}
     german.sell([{"sku": sku, "quantity": 2}], email="kunde@example.de", country="DE")
     pull(state, opened["de-shop"], "orders")
-    _results(config, state, opened, "inventory")
+    run_client_job("inventory", config, state, opened)
     after = {name: _stock(sim, sku) for name, sim in sandbox.stores.items()}
     table = Table(title=f"5. a customer buys 2 x {sku} on de-shop; one inventory cycle later")
     for column in ("store", "before", "after"):
@@ -189,4 +174,4 @@ def _run_jobs(config, state, opened) -> None:
                 state, f"pull:{resource}", name, lambda a=adapter, r=resource: pull(state, a, r).as_dict()
             )
     for job in ("inventory", "prices", "translations"):
-        _results(config, state, opened, job)
+        run_client_job(job, config, state, opened)

@@ -31,7 +31,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from connector.config import ClientConfig, ConfigError, load_config, schedule_seconds
 from connector.jobs.pull import pull
-from connector.jobs.runner import recorded_run
+from connector.jobs.runner import recorded_run, run_client_job
 from connector.platforms.base import RESOURCES, StoreAdapter
 from connector.platforms.registry import open_adapter
 from connector.platforms.retry import SHUTDOWN, StopRequested
@@ -123,6 +123,8 @@ class Service:
         done.join(SHUTDOWN_SECONDS)
         if done.is_alive():
             log.warning("jobs still running after %d s; exiting (committed work is safe)", SHUTDOWN_SECONDS)
+        else:
+            SHUTDOWN.clear()  # every job has ended: the process may go on (tests, an embedding program)
         self.stopped.set()
 
     def _shutdown(self) -> None:
@@ -246,17 +248,7 @@ class Service:
                     self.trigger_now(runtime.key, "inventory")
                 return [result]
             usable = {s: a for s, a in runtime.adapters.items() if not runtime.health[s].disabled}
-            return client_job(job)(
-                runtime.config,
-                state,
-                usable,
-                dry_run=False,
-                as_json=True,
-                market=None,
-                language=None,
-                accept_large_changes=False,
-                csv=False,
-            )
+            return run_client_job(job, runtime.config, state, usable)
 
     def _pull(self, state, runtime: ClientRuntime, store: str, resource: str) -> dict[str, Any]:
         def between_pages(_summary) -> None:
@@ -299,16 +291,6 @@ class Service:
                 health.failures,
                 delay,
             )
-
-
-def client_job(job: str):
-    if job == "inventory":
-        from connector.jobs.inventory import sync_inventory_command as command
-    elif job == "prices":
-        from connector.jobs.prices import sync_prices_command as command
-    else:
-        from connector.jobs.translations import sync_translations_command as command
-    return command
 
 
 def _utc_in(seconds: float):

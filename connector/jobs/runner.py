@@ -100,8 +100,7 @@ def run_sync(
                         _pull_with_progress(state, adapter, target, full, console, as_json)
                     )
             else:
-                job = _other_job(target)
-                outcome.results += job(
+                outcome.results += client_job(target)(
                     config, state, opened, dry_run=dry_run, as_json=as_json, full=full, **(options or {})
                 )
     _print_summary(outcome, as_json)
@@ -132,21 +131,20 @@ def _pull_with_progress(state, adapter, resource, full, console: Console, quiet:
         return {**recorded_run(state, f"pull:{resource}", adapter.name, work), "resource": resource}
 
 
-def _other_job(target: str) -> Callable[..., list[dict[str, Any]]]:
-    from connector.cli import CommandFailed
+def client_job(job: str) -> Callable[..., list[dict[str, Any]]]:
+    """The command of a client-wide job: (config, state, adapters, *, dry_run, as_json, full, ...) -> results."""
+    if job == "inventory":
+        from connector.jobs.inventory import sync_inventory_command as command
+    elif job == "prices":
+        from connector.jobs.prices import sync_prices_command as command
+    else:
+        from connector.jobs.translations import sync_translations_command as command
+    return command
 
-    try:
-        if target == "inventory":
-            from connector.jobs.inventory import sync_inventory_command as job
-        elif target == "prices":
-            from connector.jobs.prices import sync_prices_command as job
-        else:
-            from connector.jobs.translations import sync_translations_command as job
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("connector.jobs."):
-            raise CommandFailed(f"`connector sync {target}` is not built yet in this version") from None
-        raise
-    return job
+
+def run_client_job(job: str, config: ClientConfig, state: State, opened: dict[str, StoreAdapter]):
+    """A client-wide job as the service and the demo run it: applied, quiet, with the config's defaults."""
+    return client_job(job)(config, state, opened, dry_run=False, as_json=True, full=False)
 
 
 def _print_summary(outcome: SyncOutcome, as_json: bool) -> None:
