@@ -407,9 +407,8 @@ def cassette_recorder(mode: str) -> vcr.VCR:
     )
 
 
-def test_a_recorded_read_replays_without_the_simulator_and_holds_no_token():
-    cassette = CASSETTES / "read_customers.yaml"
-    cassette.unlink(missing_ok=True)  # recorded afresh on every run, then replayed
+def test_a_recorded_read_replays_without_the_simulator_and_holds_no_token(tmp_path):
+    cassette = tmp_path / "read_customers.yaml"
     with ShopifySim("Cassette Shop", **FAST_BUCKET) as recorded_sim:
         recorded_sim.seed(products=3, variants=2, customers=6, orders=4, seed=5)
         token, shop_url = recorded_sim.access_token, recorded_sim.base_url
@@ -421,14 +420,25 @@ def test_a_recorded_read_replays_without_the_simulator_and_holds_no_token():
     text = cassette.read_text(encoding="utf-8")
     assert token not in text and "shpat_" not in text
     assert "customersCount" in text
-
     # The simulator is gone: every answer now comes from the cassette.
+    assert replay_customers(cassette, shop_url) == (info, customers)
+
+
+def test_the_committed_shopify_cassette_replays_into_records():
+    """cassettes/shopify/read_customers.yaml: six customers of a seeded simulator, recorded by the test above."""
+    info, customers = replay_customers(CASSETTES / "read_customers.yaml", "http://127.0.0.1:8766")
+    assert info.platform == "shopify" and info.currency
+    assert len(customers) == 6 and all(c.email and c.created_at.tzinfo for c in customers)
+    assert all(isinstance(c.total_spent, Decimal) for c in customers)
+
+
+def replay_customers(cassette: Path, shop_url: str):
     store = ShopifyStore(platform="shopify", shop=shop_url, access_token=SecretStr("shpat_replay"), timeout=2)
     transport = ShopifyTransport(
         shop_url, "shpat_replay", timeout=2, store_name="replay", retry_policy=retrying(max_attempts=1)
     )
     with cassette_recorder("none").use_cassette(str(cassette)) as played:
         replaying = ShopifyAdapter("replay", store, transport=transport)
-        assert replaying.probe() == info
-        assert every_record(replaying.read("customers", None)) == customers
+        result = replaying.probe(), every_record(replaying.read("customers", None))
         assert played.all_played
+    return result
