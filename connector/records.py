@@ -101,3 +101,6 @@ class StockLevel:
     variant_id: str
     product_id: str
     inventory_item_id: str | None = None
+    # The mark of the connector's last stock write, where the platform keeps one beside the quantity
+    # (WooCommerce product meta): "" when none is recorded there; None where the platform keeps none.
+    write_mark: str | None = None

@@ -59,3 +59,14 @@ def test_nothing_listening_dns_and_timeout_are_told_apart(simulators, client_con
     sim.set_faults(hang_rate=1.0, hang_seconds=5)
     result = line(with_store(timeout=1), "fr")
     assert result.detail.startswith("timeout:"), result.detail
+
+
+def test_a_hanging_shopify_store_is_a_timeout_after_one_attempt(simulators, client_config):
+    sim = simulators("shopify", "global")
+    config = client_config({"global": sim})
+    store = config.stores["global"]
+    sim.set_faults(hang_rate=1.0, hang_seconds=5)
+    hanging = config.model_copy(update={"stores": {"global": store.model_copy(update={"timeout": 1})}})
+    result = line(hanging, "global")
+    assert result.detail.startswith("timeout:"), result.detail
+    assert sim.stats()["faulted"] == 1  # one attempt: `connector check` fails fast

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import threading
 from contextlib import contextmanager
@@ -18,7 +17,6 @@ from connector.inventory.rules import channel_quantity
 from connector.jobs.inventory import InventorySync, channels_of, sync_inventory_command
 from connector.jobs.pull import pull
 from connector.platforms.registry import open_adapter
-from connector.platforms.shopify.adapter import ShopifyAdapter
 from connector.sandbox.woocommerce.store import CheckoutRefused
 from connector.state import open_state
 
@@ -75,31 +73,6 @@ def test_first_fold_starts_the_pool_from_the_first_channel_and_lists_disagreemen
 
 
 # --- the simulated world ------------------------------------------------------------------------------------
-
-
-class ReplayingShopifyAdapter(ShopifyAdapter):
-    """The Shopify adapter with its `@idempotent` key derived from the marks of the writes in the call, the
-    change proposed for connector/platforms/shopify/adapter.py (which draws a random key per call): a batch
-    resent after a crash is answered with the first call's result, so the job learns exactly whether it was
-    applied. Delete this class when the adapter does it itself."""
-
-    replays_stock_writes = True
-
-    def _set_quantities(self, items, location, outcomes):
-        self._marks = {write.level.inventory_item_id: write.mark for _, write in items}
-        return super()._set_quantities(items, location, outcomes)
-
-    def _call(self, route, document, variables=None, *, write=False):
-        if route == "InventorySetQuantities":
-            marks = "\n".join(self._marks[q["inventoryItemId"]] for q in variables["input"]["quantities"])
-            variables = {**variables, "idempotencyKey": hashlib.sha256(marks.encode()).hexdigest()}
-        return super()._call(route, document, variables, write=write)
-
-
-def open_store(name, store):
-    if store.platform == "shopify":
-        return ReplayingShopifyAdapter(name, store)
-    return open_adapter(name, store)
 
 
 class World:
@@ -167,7 +140,7 @@ class World:
             return quantity - before
 
     def adapters(self) -> dict:
-        return {name: open_store(name, store) for name, store in self.config.stores.items()}
+        return {name: open_adapter(name, store) for name, store in self.config.stores.items()}
 
     def sync(self, **options):
         with open_state(self.config.state_path) as state:

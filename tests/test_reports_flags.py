@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from connector.config import ClientConfig, ReportsSection
-from connector.reports.data import TAGS_TABLE, create_report_tables
+from connector.reports.data import TAGS_TABLE
 from connector.reports.flags import find_flags
 from connector.reports.model import OrderFact, Period, customer_key
 from connector.reports.tagging import tag_flagged, tag_text
@@ -250,10 +250,8 @@ def test_tagging_names_an_adapter_that_cannot_tag(tmp_path):
         assert state.db.execute(f"select count(*) from {TAGS_TABLE}").fetchone()[0] == 0
 
 
-def test_report_tables_can_be_created_twice(tmp_path):
+def test_the_state_holds_the_report_tags_table_once_per_order(tmp_path):
     with open_state(tmp_path / "state.sqlite") as state:
-        create_report_tables(state.db)
-        create_report_tables(state.db)
         assert state.db[TAGS_TABLE].pks == ["store", "order_id"]
 
 

@@ -111,17 +111,17 @@ def test_service_under_faults_and_sales_stops_on_sigterm_and_resumes(sandbox, tm
 
     service = subprocess.Popen(command, env=os.environ.copy(), stderr=subprocess.PIPE, text=True)
     threading.Thread(target=customers, daemon=True).start()
-    time.sleep(20)
+    config = load_config(sandbox.path)
+    time.sleep(10)
+    assert wait_for(lambda: _runs(config, "ok") > 10, 90), "the service did not get through its jobs"
     stop_sales.set()
     asked = time.monotonic()
     service.send_signal(signal.SIGTERM)
     service.wait(timeout=30)
     assert time.monotonic() - asked < 15
     assert service.returncode == 0, service.stderr.read()[-3000:]
-    config = load_config(sandbox.path)
+    assert _runs(config, "running") == 0
     with open_state(config.state_path) as state:
-        assert state.db.execute("select count(*) from sync_runs where outcome = 'running'").fetchone()[0] == 0
-        assert state.db.execute("select count(*) from sync_runs where outcome = 'ok'").fetchone()[0] > 10
         first_restart_run = state.db.execute("select max(id) from sync_runs").fetchone()[0]
         cursors = {(r["store"], r["resource"]): json.loads(r["position"]) for r in state.db["cursors"].rows}
     pulled = {key: c for key, c in cursors.items() if key[1] in ("products", "orders")}
@@ -146,6 +146,11 @@ def test_service_under_faults_and_sales_stops_on_sigterm_and_resumes(sandbox, tm
     # the first products pull after the restart starts from its cursor, not from scratch
     assert json.loads(first_after[0])["read"] < len(sandbox.stores["boutique"].store.products.records)
     assert _orders_held(config) == _orders_sold(sandbox)
+
+
+def _runs(config, outcome):
+    with open_state(config.state_path) as state:
+        return state.db.execute("select count(*) from sync_runs where outcome = ?", [outcome]).fetchone()[0]
 
 
 def _orders_held(config):

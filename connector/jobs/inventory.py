@@ -66,13 +66,6 @@ log = logging.getLogger(__name__)
 MAX_ROUNDS = 5  # write rounds per cycle; compare-and-set refusals beyond that wait for the next cycle
 
 
-@dataclass(frozen=True)
-class MarkedStockWrite(StockWrite):
-    """A StockWrite carrying its intent's mark, for platforms that can keep it beside the quantity."""
-
-    mark: str = ""
-
-
 @dataclass
 class Channel:
     name: str
@@ -270,7 +263,7 @@ class InventorySync:
                 continue
             level = read.levels.get(sku)
             if level is not None:
-                seen[name] = Seen(level.quantity, getattr(level, "write_mark", None))
+                seen[name] = Seen(level.quantity, level.write_mark)
             elif sku in read.gone or name in held.baselines[sku]:
                 dropped.append(name)  # missing, unmanaged or duplicated there: left alone, forgotten
                 problems = report.channels[name].problems
@@ -309,7 +302,7 @@ class InventorySync:
         keys), resending the same batch answers whether it was applied, exactly. Answers their SKUs."""
         skus: set[str] = set()
         for channel in self.channels:
-            if not getattr(channel.adapter, "replays_stock_writes", False):
+            if not channel.adapter.replays_stock_writes:
                 continue
             for batch in store.sent_batches(self.state, channel.name):
                 self._send(channel, batch, report)
@@ -321,7 +314,7 @@ class InventorySync:
     ) -> set[str]:
         counts = report.channels[channel.name]
         writes = [
-            MarkedStockWrite(level.sku, intent.target, intent.expected, level, mark=intent.mark)
+            StockWrite(level.sku, intent.target, intent.expected, level, mark=intent.mark)
             for intent, level in items
         ]
         with self.state.transaction():

@@ -51,12 +51,17 @@ class Page(Generic[T]):
 
 @dataclass(frozen=True)
 class StockWrite:
-    """Set a channel's quantity for one SKU; `expected` is the quantity just read (compare-and-set)."""
+    """Set a channel's quantity for one SKU; `expected` is the quantity just read (compare-and-set).
+
+    `mark` identifies the inventory job's intent behind the write: WooCommerce keeps it beside the quantity;
+    Shopify derives the call's idempotency key from the marks, so a resent call replays its first answer.
+    """
 
     sku: str
     quantity: int
     expected: int
     level: StockLevel
+    mark: str = ""
 
 
 @dataclass(frozen=True)
@@ -112,6 +117,9 @@ class RequestCounter:
 class StoreAdapter(ABC):
     platform: str
     attempts: int = 8  # per request, for transient failures; `connector check` wants 1: fail fast, say why
+    # True where write_stock answers a resent call (same writes, same marks) with the first call's outcome
+    # instead of applying it again: the inventory job then resends writes whose answer it never recorded.
+    replays_stock_writes: bool = False
 
     def __init__(self, name: str, config: Any):
         self.name = name

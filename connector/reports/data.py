@@ -39,15 +39,6 @@ class ReportError(Exception):
     """Input a report cannot use; the message names the thing and what to do."""
 
 
-def create_report_tables(db: sqlite_utils.Database) -> None:
-    """Flagged orders already tagged on their store: an order is tagged once, never twice."""
-    db[TAGS_TABLE].create(
-        {"store": str, "order_id": str, "text": str, "tagged_at": str},
-        pk=("store", "order_id"),
-        if_not_exists=True,
-    )
-
-
 def market_countries(config: ClientConfig) -> dict[str, str]:
     return {country: name for name, market in config.markets.items() for country in market.countries}
 
@@ -244,7 +235,7 @@ def _decimal(text: str | None, what: str) -> Decimal:
 
 
 def tagged_orders(db: sqlite_utils.Database) -> set[tuple[str, str]]:
-    create_report_tables(db)
+    """Flagged orders already tagged on their store (table report_tags, defined in connector/state.py)."""
     return {(row[0], row[1]) for row in db.execute(f"select store, order_id from {TAGS_TABLE}").fetchall()}
 
 

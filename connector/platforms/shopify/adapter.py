@@ -19,15 +19,24 @@ their parent by `__parentId` (Shopify writes a parent before its children, and t
 A crashed bulk read resumes from its operation and line number while the result URL is valid; when the
 operation or its result is gone (expired, failed, cancelled) the bulk read starts again from scratch.
 
-Writing: `inventorySetQuantities` (compare-and-set with `changeFromQuantity`, an `@idempotent` key per request,
-at most 250 quantities a call; Shopify applies a call all or nothing, so refused items are taken out and the
-rest is sent again); `productVariantsBulkUpdate` for variant prices, several products in one request through
-GraphQL aliases; `priceListFixedPricesAdd` for a market's price list. A PriceWrite with a sale price sends
-price = the sale price and compareAtPrice = the regular price (Shopify's way of showing a sale).
+Writing: `inventorySetQuantities` (compare-and-set with `changeFromQuantity`, at most 250 quantities a call;
+Shopify applies a call all or nothing, so refused items are taken out and the rest is sent again). Its
+`@idempotent` key is the sha256 of the writes' marks, so the inventory job's resend of a call whose answer it
+never recorded replays the first answer rather than applying twice (`replays_stock_writes`).
+`productVariantsBulkUpdate` for variant prices, several products in one request through GraphQL aliases;
+`priceListFixedPricesAdd` for a market's price list. A PriceWrite with a sale price sends price = the sale
+price and compareAtPrice = the regular price (Shopify's way of showing a sale).
+
+Fields the records take from the 2026-10 schema: an order's `status` is `displayFinancialStatus` lower-cased
+("paid", "partially_refunded", ...), or "cancelled" when `cancelledAt` is set; its `risk_level` is the highest
+`riskLevel` of `risk.assessments` (OrderRiskAssessment, Shopify's replacement of the deprecated
+`Order.riskLevel` and `Order.risks`), lower-cased: none, pending, low, medium or high; a variant's `cost` is
+`inventoryItem.unitCost` (in the shop's currency; None where no cost is entered).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import uuid
@@ -48,6 +57,7 @@ from connector.platforms.base import (
     WriteOutcome,
 )
 from connector.platforms.errors import AuthError, BadRequestError, BadResponseError, PlatformError
+from connector.platforms.retry import retrying
 from connector.platforms.shopify import documents, normalise
 from connector.platforms.shopify.transport import ShopifyTransport
 from connector.records import Customer, Order, Product, StockLevel
@@ -55,8 +65,8 @@ from connector.records import Customer, Order, Product, StockLevel
 log = logging.getLogger(__name__)
 
 # Page sizes keep each query's requested cost under Shopify's 1,000-point ceiling per query
-# (products 20 x 6 variants: 902 points; orders 16 x 5 lines: 882; customers 200: 802).
-PRODUCTS_PAGE = 20
+# (products 19 x 6 variants: 971 points; orders 16 x 5 lines: 882; customers 200: 802).
+PRODUCTS_PAGE = 19
 VARIANTS_PER_PRODUCT_PAGE = 6
 VARIANTS_PAGE = 100
 ORDERS_PAGE = 16
@@ -149,8 +159,20 @@ def _error_index(error: dict, array: str) -> int | None:
     return None
 
 
+def idempotency_key(writes: list[StockWrite]) -> str:
+    """The `@idempotent` key of one inventorySetQuantities call. Derived from the writes' marks when every
+    write has one, so the same writes resent (after a crash, by the inventory job) replay the first call's
+    answer instead of applying twice; a fresh random key otherwise. The transport's own retries of one call
+    resend the same variables, hence the same key, either way."""
+    marks = [w.mark for w in writes]
+    if marks and all(marks):
+        return hashlib.sha256("\n".join(marks).encode()).hexdigest()
+    return str(uuid.uuid4())
+
+
 class ShopifyAdapter(StoreAdapter):
     platform = "shopify"
+    replays_stock_writes = True  # the idempotency key follows the marks: see idempotency_key
 
     def __init__(self, name: str, config: Any, *, transport: ShopifyTransport | None = None):
         super().__init__(name, config)
@@ -161,10 +183,21 @@ class ShopifyAdapter(StoreAdapter):
             timeout=config.timeout,
             store_name=name,
         )
+        self._attempts = StoreAdapter.attempts
         self.bulk_thresholds = dict(BULK_THRESHOLDS)
         self.bulk_poll_interval = 0.5
         self._location_id: str | None = config.location
         self._price_lists: dict[str, tuple[str, str, str]] | None = None  # key -> (id, currency, market)
+
+    @property
+    def attempts(self) -> int:  # type: ignore[override]
+        return self._attempts
+
+    @attempts.setter
+    def attempts(self, value: int) -> None:
+        """Attempts per request for transient failures (`connector check` sets 1), applied to the transport."""
+        self._attempts = value
+        self.transport._policy = retrying(value, store=self.name)
 
     def close(self) -> None:
         self.transport.close()
@@ -513,7 +546,7 @@ class ShopifyAdapter(StoreAdapter):
             ]
             variables = {
                 "input": {"name": "available", "reason": "correction", "quantities": quantities},
-                "idempotencyKey": str(uuid.uuid4()),  # the transport's retries resend the same key
+                "idempotencyKey": idempotency_key([w for _, w in items]),
             }
             try:
                 data = self._call(

@@ -193,6 +193,7 @@ query ProductsSyncPage($first: Int!, $after: String, $query: String, $variantsFi
           selectedOptions { name value }
           inventoryItem {
             id tracked
+            unitCost { amount }
             measurement { weight { unit value } }
             inventoryLevel(locationId: $locationId) { quantities(names: ["available"]) { name quantity } }
           }
@@ -214,6 +215,7 @@ query ProductVariantsSyncPage($id: ID!, $first: Int!, $after: String, $locationI
         selectedOptions { name value }
         inventoryItem {
           id tracked
+          unitCost { amount }
           measurement { weight { unit value } }
           inventoryLevel(locationId: $locationId) { quantities(names: ["available"]) { name quantity } }
         }
@@ -237,6 +239,7 @@ PRODUCTS_BULK = """
               selectedOptions { name value }
               inventoryItem {
                 id tracked
+                unitCost { amount }
                 measurement { weight { unit value } }
                 inventoryLevels {
                   edges { node { location { id } quantities(names: ["available"]) { name quantity } } }

@@ -3,7 +3,9 @@
 Quirks handled here: money arrives as JSON strings (`Money`, `MoneyV2.amount`) and becomes Decimal; weights
 are a unit and a value (stored here in kilograms); `UnsignedInt64` counts arrive as strings; a product with
 only the "Default Title" variant is a simple product; an order line whose product was deleted has neither
-`variant` nor `product`; the risk level is the highest of the order's risk assessments. Orders and customers
+`variant` nor `product`; the risk level is the highest of the order's risk assessments; an order's status is
+its financial status, or "cancelled" once it is cancelled (a cancelled order keeps its financial status, e.g.
+PAID or REFUNDED); a variant's cost is its inventory item's `unitCost`. Orders and customers
 keep no personal data in `raw`: names, addresses, phones, notes and e-mail addresses are dropped (the e-mail
 is in its own column, the shipping address only as a fingerprint).
 """
@@ -123,6 +125,7 @@ def variant(node: dict, product_id: str, problems: list[DataProblem]) -> Variant
         manage_stock=tracked,
         weight=weight_kg(item.get("measurement")),
         options={o["name"]: o["value"] for o in node.get("selectedOptions") or []},
+        cost=money(item.get("unitCost"), "unitCost", ref, problems),
         inventory_item_id=item.get("id"),
         updated_at=timestamp(node.get("updatedAt")),
         raw=node,
@@ -161,6 +164,13 @@ def risk_level(node: dict) -> str | None:
     return max(known, key=RISK_ORDER.index).lower() if known else None
 
 
+def order_status(node: dict) -> str:
+    """The order's financial status lower-cased ("paid", "refunded"), or "cancelled" once it is cancelled."""
+    if node.get("cancelledAt"):
+        return "cancelled"
+    return (node.get("displayFinancialStatus") or "").lower()
+
+
 def order_line(node: dict, order_ref: str, order_name: str, problems: list[DataProblem]) -> OrderLine:
     ref = node.get("id") or order_ref
     variant_id = (node.get("variant") or {}).get("id")
@@ -196,7 +206,7 @@ def order(node: dict, line_nodes: list[dict], problems: list[DataProblem]) -> Or
     return Order(
         id=ref,
         number=str(node.get("number") or name),
-        status=(node.get("displayFinancialStatus") or "").lower(),
+        status=order_status(node),
         currency=node.get("currencyCode") or "",
         total=_shop_money(node.get("totalPriceSet"), "total", ref, problems),
         subtotal=_shop_money(node.get("subtotalPriceSet"), "subtotal", ref, problems),

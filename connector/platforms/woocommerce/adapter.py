@@ -122,7 +122,9 @@ class WooCommerceAdapter(StoreAdapter):
             f"{route}: HTTP {status} {code}: {body.get('message', '') if isinstance(body, dict) else body}"
         )
         retry_after = _retry_after(response.headers)
-        reused_nonce = status == 401 and "nonce" in str(body.get("message", "") if isinstance(body, dict) else "")
+        reused_nonce = status == 401 and "nonce" in str(
+            body.get("message", "") if isinstance(body, dict) else ""
+        )
         if status == 429 or status >= 500 or code == "rate_limit_exceeded" or reused_nonce:
             raise TransientError(self.name, message, retry_after=retry_after)
         if status in (401, 403):

@@ -93,6 +93,7 @@ class Variant:
     inventory_item_id: int
     tracked: bool = True
     taxable: bool = True
+    unit_cost: Decimal | None = None  # InventoryItem.unitCost, in the shop's currency
     # location id -> quantity name -> quantity ("on_hand" is derived, see Shop.quantity)
     levels: dict[int, dict[str, int]] = field(default_factory=dict)
 
@@ -361,6 +362,7 @@ class Shop:
                 updated_at=created,
                 inventory_item_id=self.next_id(),
                 tracked=bool(spec.get("tracked", True)),
+                unit_cost=Decimal(str(spec["unit_cost"])) if spec.get("unit_cost") is not None else None,
             )
             variant.levels[self.primary_location.id] = {
                 "available": int(spec.get("available", 0)),

@@ -298,6 +298,10 @@ class InventoryItemView:
         }
     )
 
+    def unitCost(self, info: GraphQLResolveInfo) -> dict[str, str] | None:
+        cost = self._variant.unit_cost
+        return None if cost is None else money(cost, ctx(info).shop.currency)
+
     def inventoryLevel(
         self, info: GraphQLResolveInfo, locationId: str, **_: Any
     ) -> InventoryLevelView | None:
