@@ -26,7 +26,9 @@ Crash safety: pool, baselines, ledger and intents change in one SQLite transacti
 of answers, and no request is sent inside a transaction. A worker stopped anywhere resumes from the state:
 an intent still pending is settled by the next read of its channel (fold.applied): where the platform keeps
 the write's mark beside the quantity (WooCommerce: product meta written in the same save as the stock),
-applied exactly when the mark is there; elsewhere (Shopify) applied when the channel shows its target.
+applied exactly when the mark is there. On Shopify a write sent but never answered is sent again first, with
+the same marks and so the same idempotency key: Shopify answers it from its record of the first call
+instead of applying it twice, and that answer settles it exactly.
 
 Platforms: Shopify writes are compare-and-set (`changeFromQuantity` = the quantity just read). WooCommerce
 has none; its writes send the change (`inventory_delta`, applied inside the store's own save) rather than
