@@ -143,29 +143,33 @@ def _held_hashes(state: State, table: str, store: str, ids: list[str]) -> dict[s
 
 def _duplicate_skus(state: State, store: str, products: list[Product]) -> list[DataProblem]:
     """A SKU used by two variants of one store cannot be matched across stores: report every such variant."""
+    variants = [(v, p.id) for p in products for v in p.variants if v.sku]
+    if not variants:
+        return []
+    skus = sorted({v.sku for v, _ in variants})
+    page_products = {p.id for p in products}
+    owner: dict[str, str] = {}  # sku -> a variant already held for it, outside the products of this page
+    for start in range(0, len(skus), 500):
+        chunk = skus[start : start + 500]
+        rows = state.db.execute(
+            f"select sku, id, product_id from variants where store = ? and sku in ({','.join('?' * len(chunk))})",
+            [store, *chunk],
+        )
+        for sku, variant_id, product_id in rows:
+            if product_id not in page_products:
+                owner.setdefault(sku, variant_id)
     problems = []
-    seen: dict[str, str] = {}
-    for product in products:
-        for variant in product.variants:
-            if not variant.sku:
-                continue
-            other = seen.get(variant.sku)
-            if other is None:
-                row = state.db.execute(
-                    "select id from variants where store = ? and sku = ? and id != ? and product_id != ? limit 1",
-                    [store, variant.sku, variant.id, product.id],
-                ).fetchone()
-                other = row[0] if row else None
-            if other is not None and other != variant.id:
-                problems.append(
-                    DataProblem(
-                        "duplicate_sku",
-                        variant.id,
-                        f"SKU {variant.sku!r} is used by variants {other} and {variant.id}; "
-                        "give each variant its own SKU in the store",
-                    )
+    for variant, _ in variants:
+        other = owner.setdefault(variant.sku, variant.id)
+        if other != variant.id:
+            problems.append(
+                DataProblem(
+                    "duplicate_sku",
+                    variant.id,
+                    f"SKU {variant.sku!r} is used by variants {other} and {variant.id}; "
+                    "give each variant its own SKU in the store",
                 )
-            seen.setdefault(variant.sku, variant.id)
+            )
     return problems
 
 
