@@ -305,34 +305,31 @@ class ShopifyAdapter(StoreAdapter):
         return normalise.customer(node, problems)
 
     def _all_variants(self, product: dict) -> list[dict]:
-        connection = product.get("variants") or {}
-        nodes = list(connection.get("nodes") or [])
-        info = connection.get("pageInfo") or {}
-        if info.get("hasNextPage") and info.get("endCursor"):
-            nodes += self._paginate(
-                "ProductVariantsSyncPage",
-                documents.PRODUCT_VARIANTS_SYNC_PAGE,
-                {
-                    "id": product["id"],
-                    "first": VARIANTS_PAGE,
-                    "after": info["endCursor"],
-                    "locationId": self.location_id(),
-                },
-                "product.variants",
-            )
-        return nodes
+        return self._whole_connection(
+            product.get("variants"),
+            "ProductVariantsSyncPage",
+            documents.PRODUCT_VARIANTS_SYNC_PAGE,
+            {"id": product["id"], "first": VARIANTS_PAGE, "locationId": self.location_id()},
+            "product.variants",
+        )
 
     def _all_lines(self, order: dict) -> list[dict]:
-        connection = order.get("lineItems") or {}
-        nodes = list(connection.get("nodes") or [])
-        info = connection.get("pageInfo") or {}
+        return self._whole_connection(
+            order.get("lineItems"),
+            "OrderLinesPage",
+            documents.ORDER_LINES_PAGE,
+            {"id": order["id"], "first": LINES_PAGE},
+            "order.lineItems",
+        )
+
+    def _whole_connection(
+        self, connection: dict | None, route: str, document: str, variables: dict, path: str
+    ):
+        """A nested connection's nodes, with the pages its parent's page had no room for."""
+        nodes = list((connection or {}).get("nodes") or [])
+        info = (connection or {}).get("pageInfo") or {}
         if info.get("hasNextPage") and info.get("endCursor"):
-            nodes += self._paginate(
-                "OrderLinesPage",
-                documents.ORDER_LINES_PAGE,
-                {"id": order["id"], "first": LINES_PAGE, "after": info["endCursor"]},
-                "order.lineItems",
-            )
+            nodes += self._paginate(route, document, {**variables, "after": info["endCursor"]}, path)
         return nodes
 
     # --- bulk reads ---------------------------------------------------------------------------------------
