@@ -6,7 +6,6 @@ Exit codes: 0 success, 1 a sync or store failure, 2 a usage or config error.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -14,6 +13,7 @@ from pathlib import Path
 
 from connector import __version__
 from connector.config import ClientConfig, ConfigError, load_config, write_template
+from connector.errors import UsageError
 from connector.logs import redact, setup_logging
 from connector.state import StateError
 
@@ -263,15 +263,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandFailed as exc:
         print(redact(str(exc)), file=sys.stderr)
         return exc.code
-    except (ConfigError, StateError) as exc:
+    except (ConfigError, StateError, UsageError) as exc:
         print(redact(str(exc)), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
-
-
-def print_json(payload: object) -> None:
-    print(redact(json.dumps(payload, indent=2, sort_keys=True, default=str)))
 
 
 if __name__ == "__main__":

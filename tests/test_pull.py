@@ -268,3 +268,10 @@ def test_a_reused_oauth_nonce_is_retried_not_taken_for_a_wrong_key(woo, client_c
     )  # refused once: nonce used; then retried
     assert len(body) == 1
     assert adapter.requests.reads == 3  # the refused attempt, then its retry with a fresh nonce
+
+
+def test_an_unknown_store_is_a_usage_error(woo, client_config, capsys):
+    config = client_config({"fr": woo})
+    assert main(["sync", "products", "-c", str(config.path), "--store", "de"]) == 2
+    assert "no store named 'de'" in capsys.readouterr().err
+    assert woo.stats()["requests"] == {}

@@ -19,6 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from connector.config import ClientConfig
+from connector.errors import UsageError
 from connector.jobs.pull import PullSummary, pull
 from connector.logs import redact
 from connector.platforms.base import RESOURCES, StoreAdapter
@@ -62,11 +63,7 @@ def recorded_run(state: State, job: str, store: str, work: Callable[[], dict[str
 @contextmanager
 def adapters(config: ClientConfig, only: str | None = None) -> Iterator[dict[str, StoreAdapter]]:
     if only and only not in config.stores:
-        from connector.cli import CommandFailed
-
-        raise CommandFailed(
-            f"no store named {only!r} in {config.path}; use one of: {', '.join(config.stores)}", 2
-        )
+        raise UsageError(f"no store named {only!r} in {config.path}; use one of: {', '.join(config.stores)}")
     opened = {
         name: open_adapter(name, store, cost_meta_key=config.pricing.cost_meta_key)
         for name, store in config.stores.items()

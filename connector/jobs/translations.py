@@ -27,6 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from connector.config import ClientConfig, MarketConfig
+from connector.errors import UsageError
 from connector.jobs.runner import recorded_run
 from connector.platforms.base import StoreAdapter, TranslationWrite
 from connector.platforms.errors import PlatformError
@@ -225,10 +226,8 @@ def _translate_catalog(
 
 def _markets(config: ClientConfig, only: str | None, language: str | None) -> dict[str, MarketConfig]:
     if only and only not in config.markets:
-        from connector.cli import CommandFailed
-
         known = ", ".join(config.markets) or "none configured"
-        raise CommandFailed(f"no market named {only!r} in {config.path}; use one of: {known}", 2)
+        raise UsageError(f"no market named {only!r} in {config.path}; use one of: {known}")
     source = base_language(config.translation.source_language)
     chosen = {}
     for name, market in config.markets.items():
