@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -293,9 +294,7 @@ class Service:
             )
 
 
-def _utc_in(seconds: float):
-    from datetime import UTC, datetime, timedelta
-
+def _utc_in(seconds: float) -> datetime:
     return datetime.now(UTC) + timedelta(seconds=seconds)
 
 

@@ -41,22 +41,16 @@ def collect_status(config: ClientConfig) -> dict[str, Any]:
             {"store": r["store"], "resource": r["resource"], **_cursor_fields(r["position"])}
             for r in state.db.query("select store, resource, position from cursors order by store, resource")
         ]
-        problems = (
-            list(
-                state.db.query(
-                    "select store, resource, kind, ref, message, last_seen from data_problems "
-                    "where resolved_at is null order by store, kind, ref limit ?",
-                    [PROBLEMS_LISTED],
-                )
+        problems = list(
+            state.db.query(
+                "select store, resource, kind, ref, message, last_seen from data_problems "
+                "where resolved_at is null order by store, kind, ref limit ?",
+                [PROBLEMS_LISTED],
             )
-            if "data_problems" in state.db.table_names()
-            else []
         )
-        open_count = (
-            state.db.execute("select count(*) from data_problems where resolved_at is null").fetchone()[0]
-            if problems
-            else 0
-        )
+        open_count = state.db.execute(
+            "select count(*) from data_problems where resolved_at is null"
+        ).fetchone()[0]
     return {
         "client": config.client.name,
         "runs": runs,

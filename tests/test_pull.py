@@ -275,3 +275,29 @@ def test_an_unknown_store_is_a_usage_error(woo, client_config, capsys):
     assert main(["sync", "products", "-c", str(config.path), "--store", "de"]) == 2
     assert "no store named 'de'" in capsys.readouterr().err
     assert woo.stats()["requests"] == {}
+
+
+def test_a_problem_fixed_in_the_store_is_resolved_by_the_next_pull(woo, client_config, capsys):
+    product = min((p for p in woo.store.products.records.values() if p.type == "simple"), key=lambda p: p.id)
+    sku = product.sku
+    with woo.lock:
+        woo.store.set_sku(product, "")
+        woo.store.saved(product)
+    config = client_config({"fr": woo})
+    adapter = open_adapter("fr", config.stores["fr"])
+    with open_state(config.state_path) as state:
+        pull(state, adapter, "products")
+    assert main(["status", "-c", str(config.path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["open_problems"] == 1
+    woo.clock = _later(woo, minutes=10)
+    with woo.lock:
+        woo.store.set_sku(product, sku)
+        woo.store.saved(product)
+    with open_state(config.state_path) as state:
+        pull(state, adapter, "products")
+        (resolved,) = state.db.execute(
+            "select resolved_at from data_problems where kind = 'missing_sku'"
+        ).fetchone()
+    assert resolved
+    assert main(["status", "-c", str(config.path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["open_problems"] == 0

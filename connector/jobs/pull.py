@@ -129,6 +129,7 @@ def _store_page(state: State, store: str, resource: str, page: Page, summary: Pu
         elif resource == "orders":
             _store_lines(state, store, [record for record, _ in changed])
     _record_problems(state, store, resource, problems, summary)
+    _resolve_fixed(state, store, resource, _refs(page.records), {(p.kind, p.ref) for p in problems})
 
 
 def _held_hashes(state: State, table: str, store: str, ids: list[str]) -> dict[str, str]:
@@ -243,6 +244,28 @@ def _record_problems(
                on conflict (store, kind, ref) do update set message = excluded.message,
                  last_seen = excluded.last_seen, resolved_at = null""",
             [store, resource, problem.kind, problem.ref, problem.message, now, now],
+        )
+
+
+def _refs(records: list) -> list[str]:
+    """The ids a page speaks for: its records, and a product's variants (problems name variants)."""
+    return [ref for r in records for ref in (r.id, *(v.id for v in getattr(r, "variants", ())))]
+
+
+def _resolve_fixed(state: State, store: str, resource: str, refs: list[str], current: set[tuple[str, str]]):
+    """Open problems of records read again without them were fixed in the store: mark them resolved."""
+    for start in range(0, len(refs), 400):
+        chunk = refs[start : start + 400]
+        marks = ",".join("?" * len(chunk))
+        rows = state.db.execute(
+            f"""select kind, ref from data_problems where store = ? and resource = ? and resolved_at is null
+                and (ref in ({marks}) or (instr(ref, '/') > 0 and substr(ref, 1, instr(ref, '/') - 1) in ({marks})))""",
+            [store, resource, *chunk, *chunk],
+        ).fetchall()
+        fixed = [(kind, ref) for kind, ref in rows if (kind, ref) not in current]
+        state.db.conn.executemany(
+            "update data_problems set resolved_at = ? where store = ? and kind = ? and ref = ?",
+            [(iso(utc_now()), store, kind, ref) for kind, ref in fixed],
         )
 
 
