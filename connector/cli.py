@@ -18,7 +18,16 @@ from connector.logs import redact, setup_logging
 from connector.state import StateError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
-SYNC_TARGETS = ("products", "orders", "customers", "all", "inventory", "prices", "translations")
+SYNC_TARGETS = (
+    "products",
+    "orders",
+    "customers",
+    "abandoned_checkouts",
+    "all",
+    "inventory",
+    "prices",
+    "translations",
+)
 
 log = logging.getLogger("connector")
 

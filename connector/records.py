@@ -92,6 +92,24 @@ class Customer:
 
 
 @dataclass(frozen=True)
+class AbandonedCheckout:
+    """A checkout the shopper left unpaid after giving contact details (Shopify's abandoned checkouts).
+
+    `country` is the shipping country (else the billing country); `total` is what the cart would have cost,
+    tax and shipping included, in `currency`; `completed_at` is set once the checkout was recovered and paid.
+    """
+
+    id: str
+    created_at: datetime
+    updated_at: datetime
+    country: str | None
+    total: Decimal
+    currency: str
+    completed_at: datetime | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
 class StockLevel:
     """One SKU's sellable quantity on one channel, as read."""
 

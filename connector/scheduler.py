@@ -1,7 +1,8 @@
 """`connector run`: one APScheduler process serving one or many clients on their schedules.
 
-Per client and store: pull jobs for orders, products and customers; per client: inventory, prices and
-translations. Every job has `max_instances=1` and coalesces missed runs (a pause never replays a backlog).
+Per client and store: pull jobs for orders, products and customers, and for abandoned checkouts where the
+store's adapter reads them (Shopify), on the orders schedule; per client: inventory, prices and translations.
+Every job has `max_instances=1` and coalesces missed runs (a pause never replays a backlog).
 Jobs touching the same store never overlap: each store has a lock, and client-wide jobs take all of the
 client's store locks in name order. A pull of orders that sees new or changed orders starts the client's
 inventory cycle at once, so a sale reaches the other channels within one inventory cycle.
@@ -33,7 +34,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from connector.config import ClientConfig, ConfigError, load_config, schedule_seconds
 from connector.jobs.pull import pull
 from connector.jobs.runner import recorded_run, run_client_job
-from connector.platforms.base import RESOURCES, StoreAdapter
+from connector.platforms.base import StoreAdapter
 from connector.platforms.registry import open_adapter
 from connector.platforms.retry import SHUTDOWN, StopRequested
 from connector.state import open_state
@@ -44,6 +45,8 @@ SHUTDOWN_SECONDS = 14
 BACKOFF_FIRST, BACKOFF_CAP = 30.0, 900.0
 LOCK_WAIT_SECONDS = 60
 CLIENT_JOBS = ("inventory", "prices", "translations")
+# Pulled resources without a schedule of their own in [schedules] follow this one.
+SCHEDULE_OF = {"abandoned_checkouts": "orders"}
 
 
 @dataclass
@@ -167,8 +170,9 @@ class Service:
         schedules, stagger = config.schedules, 0.0
         for store in config.stores:
             self.locks.setdefault((config.client.name, store), threading.Lock())
-            for resource in RESOURCES:
-                self._schedule(runtime, f"pull:{resource}", (store,), getattr(schedules, resource), stagger)
+            for resource in runtime.adapters[store].resources:
+                schedule = getattr(schedules, SCHEDULE_OF.get(resource, resource))
+                self._schedule(runtime, f"pull:{resource}", (store,), schedule, stagger)
                 stagger += 0.2
         for job in runtime.client_jobs():
             self._schedule(runtime, job, tuple(sorted(config.stores)), getattr(schedules, job), stagger)

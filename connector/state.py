@@ -318,6 +318,28 @@ def _m_report_tags(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m_abandoned_checkouts(db: sqlite_utils.Database) -> None:
+    # Shopify abandoned checkouts (connector/jobs/pull.py), read by reports for the cart abandonment rate:
+    # created_at ISO UTC, total TEXT Decimal digits in `currency`; completed_at once recovered.
+    # `if_not_exists`: a table made by hand before this migration is kept.
+    db["abandoned_checkouts"].create(
+        {
+            "store": str,
+            "id": str,
+            "created_at": str,
+            "updated_at": str,
+            "completed_at": str,
+            "country": str,
+            "total": str,
+            "currency": str,
+            "raw_hash": str,
+        },
+        pk=("store", "id"),
+        if_not_exists=True,
+    )
+    db["abandoned_checkouts"].create_index(["created_at"], if_not_exists=True)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m1_runs_and_cursors,
     _m2_pulled_records,
@@ -326,6 +348,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m_pushed_translations,
     _m_stock_pool,
     _m_report_tags,
+    _m_abandoned_checkouts,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

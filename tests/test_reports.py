@@ -195,6 +195,9 @@ ABANDONED = [
      "total": "15.00", "currency": "EUR"},
     {"store": "shop", "id": "a4", "created_at": "2024-03-20T10:00:00+00:00", "country": "US",
      "total": "10.00", "currency": "USD"},
+    # recovered: it became an order, so it is not an abandoned checkout any more
+    {"store": "shop", "id": "a5", "created_at": "2024-03-07T10:00:00+00:00", "country": "US",
+     "total": "30.00", "currency": "USD", "completed_at": "2024-03-07T12:00:00+00:00"},
 ]  # fmt: skip
 
 
@@ -211,6 +214,8 @@ def client(tmp_path, monkeypatch):
     with open_state(config.state_path) as state:
         insert_orders(state, SEED)
         state.db["abandoned_checkouts"].insert_all(ABANDONED, pk=("store", "id"))
+        for store in {row["store"] for row in ABANDONED}:
+            state.set_cursor(store, "abandoned_checkouts", "{}")  # as a pull leaves it
     return config
 
 
@@ -407,14 +412,14 @@ def test_market_filter_gives_one_market_and_a_total_in_its_currency(client):
 
 def test_missing_inputs_are_named(client, tmp_path):
     with open_state(client.state_path) as state:
-        state.db["abandoned_checkouts"].drop()
+        state.db.execute("delete from cursors where resource = 'abandoned_checkouts'")  # never pulled
     bare = client.model_copy(update={"reports": client.reports.model_copy(update={"traffic_csv": None})})
     de = kpis(bare)["markets"][0]
     assert de["conversion_rate"] is None and de["roas"] is None and de["cart_abandonment_rate"] is None
     assert de["unavailable"] == {
         "acquisition_cost": "no traffic CSV configured (set reports.traffic_csv)",
         "ad_spend": "no traffic CSV configured (set reports.traffic_csv)",
-        "cart_abandonment_rate": "abandoned checkouts are not in the state yet (no abandoned_checkouts table)",
+        "cart_abandonment_rate": "abandoned checkouts are not in the state yet (pull a Shopify store first)",
         "conversion_rate": "no traffic CSV configured (set reports.traffic_csv)",
         "roas": "no traffic CSV configured (set reports.traffic_csv)",
     }

@@ -87,14 +87,3 @@ def test_flagged_orders_are_tagged_on_both_platforms_once(simulators, client_con
     assert woo.stats()["requests"] == {} and shop.stats()["requests"] == {}  # not even a store opened
     for (store, order_id), text in texts.items():
         assert (woo_notes(woo, order_id) if store == "fr" else shop_tags(shop, order_id)) == [text]
-
-
-def test_a_state_file_that_had_the_tags_table_before_its_migration_opens(tmp_path):
-    path = tmp_path / "state.sqlite"
-    with open_state(path) as state:
-        state.db[TAGS_TABLE].insert({"store": "fr", "order_id": "7", "text": "t", "tagged_at": "x"})
-        version = state.db.execute("pragma user_version").fetchone()[0]
-        state.db.execute(f"pragma user_version = {version - 1}")  # as the reports code once created it
-    with open_state(path) as state:
-        assert state.db.execute("pragma user_version").fetchone()[0] == version
-        assert [row["order_id"] for row in state.db[TAGS_TABLE].rows] == ["7"]

@@ -1,4 +1,5 @@
-"""Pull: every store's products, orders and customers, kept current in the client's state.
+"""Pull: every store's products, orders and customers (and a Shopify store's abandoned checkouts), kept current
+in the client's state.
 
 A pass reads the records modified since the store's high-water mark (less an overlap, for equal timestamps and
 clock skew), page by page. Each page commits in one transaction together with the cursor that covers it, so a
@@ -22,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from connector.platforms.base import DataProblem, Page, Resource, StoreAdapter
-from connector.records import Customer, Order, Product
+from connector.records import AbandonedCheckout, Customer, Order, Product
 from connector.state import State, iso, parse_iso, to_json, utc_now
 
 log = logging.getLogger(__name__)
@@ -322,10 +323,25 @@ def _customer_row(store: str, customer: Customer) -> dict[str, Any]:
     return {**row, "raw_hash": _hash(row)}
 
 
+def _abandoned_checkout_row(store: str, checkout: AbandonedCheckout) -> dict[str, Any]:
+    row = {
+        "store": store,
+        "id": checkout.id,
+        "created_at": iso(checkout.created_at),
+        "updated_at": iso(checkout.updated_at),
+        "completed_at": checkout.completed_at and iso(checkout.completed_at),
+        "country": checkout.country,
+        "total": _money(checkout.total),
+        "currency": checkout.currency,
+    }
+    return {**row, "raw_hash": _hash(row)}
+
+
 _ROW: dict[str, Callable[[str, Any], dict[str, Any]]] = {
     "products": _product_row,
     "orders": _order_row,
     "customers": _customer_row,
+    "abandoned_checkouts": _abandoned_checkout_row,
 }
 
 

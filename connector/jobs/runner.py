@@ -1,7 +1,8 @@
 """One-off syncs (`connector sync ...`): run jobs on a client's stores, record each run, print a summary.
 
 Every job run is recorded in `sync_runs` (start, end, outcome, counts, error) by `recorded_run`, which the
-service uses too. A failing store never stops the other stores.
+service uses too. A failing store never stops the other stores. A resource is pulled only from the stores whose
+adapter reads it (`StoreAdapter.resources`): `all` takes abandoned checkouts from the Shopify stores only.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from connector.config import ClientConfig
 from connector.errors import UsageError
 from connector.jobs.pull import PullSummary, pull
 from connector.logs import redact
-from connector.platforms.base import RESOURCES, StoreAdapter
+from connector.platforms.base import ALL_RESOURCES, StoreAdapter
 from connector.platforms.errors import PlatformError
 from connector.platforms.registry import open_adapter
 from connector.platforms.retry import StopRequested
@@ -86,13 +87,16 @@ def run_sync(
     as_json: bool = False,
     options: dict[str, Any] | None = None,
 ) -> SyncOutcome:
-    targets = list(dict.fromkeys(t for w in what for t in (RESOURCES if w == "all" else (w,))))
+    targets = list(dict.fromkeys(t for w in what for t in (ALL_RESOURCES if w == "all" else (w,))))
     console = Console(stderr=True)
     outcome = SyncOutcome()
     with open_state(config.state_path) as state, adapters(config, store) as opened:
         for target in targets:
-            if target in RESOURCES:
-                for adapter in opened.values():
+            if target in ALL_RESOURCES and target in what and not _readers(opened, target):
+                raise UsageError(_nobody_reads(target, opened))
+        for target in targets:
+            if target in ALL_RESOURCES:
+                for adapter in _readers(opened, target):
                     outcome.results.append(
                         _pull_with_progress(state, adapter, target, full, console, as_json)
                     )
@@ -102,6 +106,17 @@ def run_sync(
                 )
     _print_summary(outcome, as_json)
     return outcome
+
+
+def _readers(opened: dict[str, StoreAdapter], resource: str) -> list[StoreAdapter]:
+    return [adapter for adapter in opened.values() if resource in adapter.resources]
+
+
+def _nobody_reads(resource: str, opened: dict[str, StoreAdapter]) -> str:
+    stores = ", ".join(f"{name} ({adapter.platform})" for name, adapter in opened.items())
+    return (
+        f"none of the stores synced reads {resource} ({stores}); abandoned checkouts come from Shopify only"
+    )
 
 
 def _pull_with_progress(state, adapter, resource, full, console: Console, quiet: bool) -> dict[str, Any]:

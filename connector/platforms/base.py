@@ -14,11 +14,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Generic, Literal, TypeVar
 
-from connector.records import Customer, Order, Product, StockLevel
+from connector.records import AbandonedCheckout, Customer, Order, Product, StockLevel
 
-Resource = Literal["products", "orders", "customers"]
+Resource = Literal["products", "orders", "customers", "abandoned_checkouts"]
+# What every adapter reads; an adapter lists what it reads in `StoreAdapter.resources`.
 RESOURCES: tuple[Resource, ...] = ("products", "orders", "customers")
-T = TypeVar("T", Product, Order, Customer)
+# Everything some adapter reads: the core three, and abandoned checkouts (Shopify only).
+ALL_RESOURCES: tuple[Resource, ...] = (*RESOURCES, "abandoned_checkouts")
+T = TypeVar("T", Product, Order, Customer, AbandonedCheckout)
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,8 @@ class StoreAdapter(ABC):
     # True where write_stock answers a resent call (same writes, same marks) with the first call's outcome
     # instead of applying it again: the inventory job then resends writes whose answer it never recorded.
     replays_stock_writes: bool = False
+    # The resources `read` serves; the sync runner and the service pull only these from the store.
+    resources: tuple[Resource, ...] = RESOURCES
 
     def __init__(self, name: str, config: Any):
         self.name = name

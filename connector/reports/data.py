@@ -131,15 +131,19 @@ def _load_lines(
 def load_abandoned_checkouts(
     state: State, config: ClientConfig, *, store: str | None = None
 ) -> list[AbandonedCheckout] | None:
-    """None when the state holds no abandoned checkouts table (they are not pulled yet)."""
-    if ABANDONED_TABLE not in state.db.table_names():
+    """None until a store's abandoned checkouts have been pulled (only Shopify offers them). A checkout that
+    later became an order is left out: its sale is already among the orders."""
+    pulled = state.db.execute("select count(*) from cursors where resource = 'abandoned_checkouts'").fetchone()[0]
+    if not pulled:
         return None
+    where, params = ("and store = ?", [store]) if store else ("", [])
     zone = ZoneInfo(config.client.timezone)
     countries = market_countries(config)
-    where, params = ("where store = ?", [store]) if store else ("", [])
     checkouts = []
     for row in state.db.query(
-        f"select store, id, created_at, country, total, currency from {ABANDONED_TABLE} {where}", params
+        f"select store, id, created_at, country, total, currency from {ABANDONED_TABLE} "
+        f"where completed_at is null {where}",
+        params,
     ):
         country = (row["country"] or "").upper() or None
         checkouts.append(

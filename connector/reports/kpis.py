@@ -370,7 +370,7 @@ class _Context:
     def _abandonment(self, markets, orders: list[OrderFact], unavailable):
         if self.abandoned is None:
             unavailable["cart_abandonment_rate"] = (
-                "abandoned checkouts are not in the state yet (no abandoned_checkouts table)"
+                "abandoned checkouts are not in the state yet (pull a Shopify store first)"
             )
             return None, None
         if not self.checkout_stores:

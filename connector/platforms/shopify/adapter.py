@@ -5,7 +5,13 @@ pass runs moves to the end of the order and is read again (repeats are allowed, 
 cursor paging after 25,000 objects, so after CURSOR_RESTART_AFTER records a pass restarts its window at the
 newest `updatedAt` read so far (records of that second repeat). A product with more variants than fit in the
 products page, or an order with more lines, has the rest paged through `product(id)` / `order(id)`.
-`resume` is a JSON object: {"mode": "paged", "since", "after", "read"} or {"mode": "bulk", "operation", "lines"}.
+Abandoned checkouts (`abandonedCheckouts`, resource "abandoned_checkouts") have no UPDATED_AT sort key: they
+are paged by id inside the same `updated_at` window (a record changed while a pass runs keeps its place, and
+the pass's end moves the mark no later than its start, so the change is read by the next pass), and a pass
+past CURSOR_RESTART_AFTER restarts with `id:>` the last id read instead of a later window. They are always
+paged (no bulk read): a checkout costs 5 points, so a page of 190 stays under the per-query ceiling.
+`resume` is a JSON object: {"mode": "paged", "since", "after", "read"[, "above_id"]} or
+{"mode": "bulk", "operation", "lines"}.
 
 Bulk reads: the first full read (since None, no resume) counts the records with one cheap `*Count` query and
 uses a bulk operation above BULK_THRESHOLDS. Why these figures: paging is bound by the cost bucket's restore
@@ -47,6 +53,7 @@ from decimal import Decimal
 from typing import Any
 
 from connector.platforms.base import (
+    RESOURCES,
     DataProblem,
     Page,
     PriceWrite,
@@ -60,12 +67,13 @@ from connector.platforms.errors import AuthError, BadRequestError, BadResponseEr
 from connector.platforms.retry import retrying
 from connector.platforms.shopify import documents, normalise
 from connector.platforms.shopify.transport import ShopifyTransport
-from connector.records import Customer, Order, Product, StockLevel
+from connector.records import AbandonedCheckout, Customer, Order, Product, StockLevel
 
 log = logging.getLogger(__name__)
 
 # Page sizes keep each query's requested cost under Shopify's 1,000-point ceiling per query
-# (products 19 x 6 variants: 971 points; orders 16 x 5 lines: 882; customers 200: 802).
+# (products 19 x 6 variants: 971 points; orders 16 x 5 lines: 882; customers 200: 802; abandoned checkouts
+# 190: 952).
 PRODUCTS_PAGE = 19
 VARIANTS_PER_PRODUCT_PAGE = 6
 VARIANTS_PAGE = 100
@@ -73,6 +81,7 @@ ORDERS_PAGE = 16
 LINES_PER_ORDER_PAGE = 5
 LINES_PAGE = 100
 CUSTOMERS_PAGE = 200
+ABANDONED_CHECKOUTS_PAGE = 190
 STOCK_PAGE = 150
 PRICES_PAGE = 250
 PRICE_LIST_PRICES_PAGE = 200
@@ -89,7 +98,9 @@ _PAGED: dict[str, tuple[str, str]] = {
     "products": (documents.PRODUCTS_SYNC_PAGE, "products"),
     "orders": (documents.ORDERS_SYNC_PAGE, "orders"),
     "customers": (documents.CUSTOMERS_SYNC_PAGE, "customers"),
+    "abandoned_checkouts": (documents.ABANDONED_CHECKOUTS_SYNC_PAGE, "abandonedCheckouts"),
 }
+_SORTED_BY_ID = frozenset({"abandoned_checkouts"})  # no UPDATED_AT sort key in the schema
 _COUNTS: dict[str, tuple[str, str]] = {
     "products": (documents.PRODUCTS_COUNT, "productsCount"),
     "orders": (documents.ORDERS_COUNT, "ordersCount"),
@@ -128,6 +139,22 @@ def sku_query(skus: list[str]) -> str:
 
 def _window(since: datetime | None) -> str | None:
     return None if since is None else since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _search(window: str | None, above_id: str | None) -> str | None:
+    """The `query:` of a paged read: the modification window, and past a restart the ids already read."""
+    terms = []
+    if window:
+        terms.append(f"updated_at:>='{window}'")
+    if above_id:
+        terms.append(f"id:>{above_id}")
+    return " AND ".join(terms) or None
+
+
+def _legacy_id(global_id: str | None) -> str | None:
+    """The number at the end of a global id (`gid://shopify/AbandonedCheckout/42` -> "42")."""
+    tail = (global_id or "").rsplit("/", 1)[-1]
+    return tail if tail.isdigit() else None
 
 
 def _position(resume: str | None) -> dict | None:
@@ -173,6 +200,7 @@ def idempotency_key(writes: list[StockWrite]) -> str:
 class ShopifyAdapter(StoreAdapter):
     platform = "shopify"
     replays_stock_writes = True  # the idempotency key follows the marks: see idempotency_key
+    resources = (*RESOURCES, "abandoned_checkouts")
 
     def __init__(self, name: str, config: Any, *, transport: ShopifyTransport | None = None):
         super().__init__(name, config)
@@ -251,7 +279,12 @@ class ShopifyAdapter(StoreAdapter):
         position = _position(resume)
         if position is not None and position.get("mode") == "bulk":
             yield from self._read_bulk(resource, position)
-        elif position is None and since is None and self.count(resource) > self.bulk_thresholds[resource]:
+        elif (
+            position is None
+            and since is None
+            and resource in self.bulk_thresholds
+            and self.count(resource) > self.bulk_thresholds[resource]
+        ):
             yield from self._read_bulk(resource, None)
         else:
             yield from self._read_paged(resource, since, position)
@@ -267,6 +300,7 @@ class ShopifyAdapter(StoreAdapter):
         window = position["since"] if position else _window(since)
         after = position.get("after") if position else None
         read = int(position.get("read", 0)) if position else 0
+        above_id = position.get("above_id") if position else None
         sizes: dict[str, Any] = {
             "products": {
                 "first": PRODUCTS_PAGE,
@@ -275,9 +309,10 @@ class ShopifyAdapter(StoreAdapter):
             },
             "orders": {"first": ORDERS_PAGE, "linesFirst": LINES_PER_ORDER_PAGE},
             "customers": {"first": CUSTOMERS_PAGE},
+            "abandoned_checkouts": {"first": ABANDONED_CHECKOUTS_PAGE},
         }[resource]
         while True:
-            query = f"updated_at:>='{window}'" if window else None
+            query = _search(window, above_id)
             data = self._call(path, document, {**sizes, "after": after, "query": query})
             connection = self._connection(data, path)
             nodes = connection.get("nodes") or []
@@ -289,19 +324,31 @@ class ShopifyAdapter(StoreAdapter):
             resume = None
             if more:
                 after = info["endCursor"]
-                newest = nodes[-1].get("updatedAt") if nodes else None
-                if read >= CURSOR_RESTART_AFTER and newest and newest != window:
-                    window, after, read = newest, None, 0
-                resume = json.dumps({"mode": "paged", "since": window, "after": after, "read": read})
+                if read >= CURSOR_RESTART_AFTER and resource in _SORTED_BY_ID:
+                    last_id = _legacy_id(nodes[-1].get("id")) if nodes else None
+                    if last_id:
+                        above_id, after, read = last_id, None, 0
+                elif read >= CURSOR_RESTART_AFTER:
+                    newest = nodes[-1].get("updatedAt") if nodes else None
+                    if newest and newest != window:
+                        window, after, read = newest, None, 0
+                token = {"mode": "paged", "since": window, "after": after, "read": read}
+                if above_id:
+                    token["above_id"] = above_id
+                resume = json.dumps(token)
             yield Page(records, problems, resume)
             if not more:
                 return
 
-    def _record(self, resource: str, node: dict, problems: list[DataProblem]) -> Product | Order | Customer:
+    def _record(
+        self, resource: str, node: dict, problems: list[DataProblem]
+    ) -> Product | Order | Customer | AbandonedCheckout:
         if resource == "products":
             return normalise.product(node, self._all_variants(node), problems)
         if resource == "orders":
             return normalise.order(node, self._all_lines(node), problems)
+        if resource == "abandoned_checkouts":
+            return normalise.abandoned_checkout(node, problems)
         return normalise.customer(node, problems)
 
     def _all_variants(self, product: dict) -> list[dict]:

@@ -351,6 +351,21 @@ query CustomersSyncPage($first: Int!, $after: String, $query: String) {
 }
 """
 
+# abandonedCheckouts has no UPDATED_AT sort key: pages go by id inside the `updated_at` window.
+ABANDONED_CHECKOUTS_SYNC_PAGE = """
+query AbandonedCheckoutsSyncPage($first: Int!, $after: String, $query: String) {
+  abandonedCheckouts(first: $first, after: $after, query: $query, sortKey: ID) {
+    nodes {
+      id createdAt updatedAt completedAt
+      totalPriceSet { shopMoney { amount currencyCode } }
+      shippingAddress { countryCodeV2 }
+      billingAddress { countryCodeV2 }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
 CUSTOMERS_BULK = """
 {
   customers {

@@ -5,8 +5,9 @@ are a unit and a value (stored here in kilograms); `UnsignedInt64` counts arrive
 only the "Default Title" variant is a simple product; an order line whose product was deleted has neither
 `variant` nor `product`; the risk level is the highest of the order's risk assessments; an order's status is
 its financial status, or "cancelled" once it is cancelled (a cancelled order keeps its financial status, e.g.
-PAID or REFUNDED); a variant's cost is its inventory item's `unitCost`. Orders and customers
-keep no personal data in `raw`: names, addresses, phones, notes and e-mail addresses are dropped (the e-mail
+PAID or REFUNDED); a variant's cost is its inventory item's `unitCost`; an abandoned checkout's country is
+its shipping country, else its billing country. Orders, customers and abandoned checkouts keep no personal
+data in `raw`: names, addresses, phones, notes and e-mail addresses are dropped (the e-mail
 is in its own column, the shipping address only as a fingerprint).
 """
 
@@ -18,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from connector.platforms.base import DataProblem
-from connector.records import Customer, Order, OrderLine, Product, Variant
+from connector.records import AbandonedCheckout, Customer, Order, OrderLine, Product, Variant
 
 KILOGRAMS_PER_UNIT = {
     "KILOGRAMS": Decimal(1),
@@ -240,4 +241,24 @@ def customer(node: dict, problems: list[DataProblem]) -> Customer:
         orders_count=int(orders) if orders is not None else None,
         total_spent=money(node.get("amountSpent"), "amountSpent", ref, problems),
         raw={k: v for k, v in node.items() if k not in PERSONAL_FIELDS},
+    )
+
+
+def abandoned_checkout(node: dict, problems: list[DataProblem]) -> AbandonedCheckout:
+    ref = node["id"]
+    shipping, billing = node.get("shippingAddress") or {}, node.get("billingAddress") or {}
+    shop_money = (node.get("totalPriceSet") or {}).get("shopMoney") or {}
+    raw = {k: v for k, v in node.items() if k not in PERSONAL_FIELDS}
+    raw["shippingCountry"] = shipping.get("countryCodeV2")
+    raw["billingCountry"] = billing.get("countryCodeV2")
+    created_at = timestamp(node.get("createdAt"))
+    return AbandonedCheckout(
+        id=ref,
+        created_at=created_at,
+        updated_at=timestamp(node.get("updatedAt")) or created_at,
+        country=shipping.get("countryCodeV2") or billing.get("countryCodeV2") or None,
+        total=_shop_money(node.get("totalPriceSet"), "abandoned checkout total", ref, problems),
+        currency=shop_money.get("currencyCode") or "",
+        completed_at=timestamp(node.get("completedAt")),
+        raw=raw,
     )

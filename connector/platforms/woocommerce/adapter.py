@@ -6,6 +6,10 @@ fixed window only grows at the end while a pass runs. Variable products need one
 their variations: wc/v3 has no endpoint listing variations across products.
 Customers have no modification filter in wc/v3: every pass reads them all by id and keeps those modified
 since the window start; unchanged ones cost no state write.
+Abandoned checkouts: WooCommerce core has no abandoned-checkout API (wc/v3 knows only orders, and an unpaid
+checkout leaves at most a `pending` or `checkout-draft` order, which is an order, not a checkout); carts live
+in plugins with APIs of their own. `read("abandoned_checkouts", ...)` yields nothing and the resource is not
+in `resources`, so the runner and the service never ask for it.
 
 Writing: `products/batch` for simple products and `products/<id>/variations/batch` per parent, at most 100
 objects a request; a batch answers per item. WooCommerce has no compare-and-set for stock.
@@ -157,6 +161,8 @@ class WooCommerceAdapter(StoreAdapter):
         )
 
     def read(self, resource: Resource, since: datetime | None, resume: str | None = None) -> Iterator[Page]:
+        if resource == "abandoned_checkouts":
+            return  # no such API in WooCommerce core: see the module docstring
         params: dict[str, Any] = {"orderby": "id", "order": "asc"}
         if since is not None and resource != "customers":
             params.update(modified_after=_wc_time(since), dates_are_gmt="true")

@@ -12,6 +12,7 @@ from graphql import GraphQLError, GraphQLResolveInfo, value_from_ast_untyped
 from .search import count_matches
 from .shop import TRANSLATABLE_PRODUCT_KEYS, Translation, digest, iso, parse_gid
 from .views import (
+    AbandonedCheckoutView,
     CustomerView,
     InventoryItemView,
     LocationView,
@@ -71,6 +72,8 @@ def node_for(info: GraphQLResolveInfo, node_id: Any) -> Any:
         return InventoryItemView(shop.variants_by_item[number])
     if kind == "Order" and number in shop.orders:
         return OrderView(shop.orders[number])
+    if kind == "AbandonedCheckout" and number in shop.abandoned_checkouts:
+        return AbandonedCheckoutView(shop.abandoned_checkouts[number])
     if kind == "Customer" and number in shop.customers:
         return CustomerView(shop.customers[number], shop.currency)
     if kind == "Location" and number in shop.locations:
@@ -163,6 +166,14 @@ class QueryRoot:
         shop = ctx(info).shop
         customer = shop.customers.get(parse_gid(id, "Customer") or -1)
         return CustomerView(customer, shop.currency) if customer is not None else None
+
+    def abandonedCheckouts(self, info: GraphQLResolveInfo, **args: Any) -> dict:
+        return searched(info, "abandonedCheckouts", AbandonedCheckoutView, args)
+
+    def abandonedCheckoutsCount(
+        self, info: GraphQLResolveInfo, query: str | None = None, **args: Any
+    ) -> dict:
+        return _count(info, "abandonedCheckouts", query, args.get("limit", COUNT_LIMIT))
 
     def markets(self, info: GraphQLResolveInfo, **args: Any) -> dict:
         markets = list(ctx(info).shop.markets.values())

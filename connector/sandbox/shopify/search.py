@@ -1,9 +1,10 @@
 """Shopify search syntax (`query:` arguments) and cursor paging over the shop's sorted views.
 
 Supported terms: `updated_at`, `created_at`, `processed_at` with `:`, `:>`, `:>=`, `:<`, `:<=` and an ISO
-date or time (quoted or not); `sku:`, `email:`, `id:` (also with comparisons), `status:`; terms joined by
-spaces or `AND`; groups of terms joined by `OR` (`sku:A OR sku:B`), without parentheses. Unknown fields are
-ignored, as Shopify ignores them.
+date or time (quoted or not); `sku:`, `email:`, `id:` (also with comparisons), `status:` (products; abandoned
+checkouts: open or closed), `recovery_state:` (abandoned checkouts: recovered or not_recovered); terms joined
+by spaces or `AND`; groups of terms joined by `OR` (`sku:A OR sku:B`), without parentheses. Unknown fields
+are ignored, as Shopify ignores them.
 """
 
 from __future__ import annotations
@@ -99,6 +100,12 @@ def predicate(resource: str, terms: list[Term]) -> Callable[[Any], bool]:
         elif term.field == "status" and resource == "products":
             status = term.value.upper()
             checks.append(lambda r, v=status: r.status == v)
+        elif term.field == "status" and resource == "abandonedCheckouts":
+            closed = term.value.lower() == "closed"
+            checks.append(lambda r, c=closed: (r.completed_at is not None) == c)
+        elif term.field == "recovery_state" and resource == "abandonedCheckouts":
+            recovered = term.value.lower() == "recovered"
+            checks.append(lambda r, v=recovered: (r.order_id is not None) == v)
     return lambda record: all(check(record) for check in checks)
 
 
@@ -121,6 +128,7 @@ def _kind(resource: str) -> str:
         "productVariants": "ProductVariant",
         "orders": "Order",
         "customers": "Customer",
+        "abandonedCheckouts": "AbandonedCheckout",
     }[resource]
 
 

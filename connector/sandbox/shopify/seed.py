@@ -1,4 +1,5 @@
-"""Deterministic catalogue, customers and orders for a simulated shop (same seed number, same data)."""
+"""Deterministic catalogue, customers, orders and abandoned checkouts for a simulated shop (same seed number,
+same data)."""
 
 from __future__ import annotations
 
@@ -18,15 +19,26 @@ _COUNTRIES = ("FR", "DE", "BE", "AT", "NL", "CH", "GB", "US")
 
 
 def seed_shop(
-    shop: Shop, *, products: int = 20, variants: int = 3, customers: int = 10, orders: int = 10, seed: int = 1
+    shop: Shop,
+    *,
+    products: int = 20,
+    variants: int = 3,
+    customers: int = 10,
+    orders: int = 10,
+    abandoned_checkouts: int = 0,
+    seed: int = 1,
 ) -> dict[str, int]:
-    """Replace the shop's data with `products` products of `variants` variants each, customers and orders.
+    """Replace the shop's data with `products` products of `variants` variants each, customers, orders and
+    open abandoned checkouts.
 
     `variants` is per product. Dates start at SEED_EPOCH, one record a minute, so a re-seed with the same
-    arguments gives identical records.
+    arguments gives identical records. Abandoned checkouts come last (their random draws follow the orders'),
+    so adding them leaves the rest of a seeded shop unchanged.
     """
-    if products < 0 or variants < 1 or customers < 0 or orders < 0:
-        raise ValueError("seed needs products >= 0, variants >= 1, customers >= 0, orders >= 0")
+    if products < 0 or variants < 1 or customers < 0 or orders < 0 or abandoned_checkouts < 0:
+        raise ValueError(
+            "seed needs products >= 0, variants >= 1, customers >= 0, orders >= 0, abandoned_checkouts >= 0"
+        )
     rng = random.Random(seed)
     shop.reset()
     moment = SEED_EPOCH
@@ -84,6 +96,16 @@ def seed_shop(
             refund_amount = line.unit_price * line.quantity
             refund = shop.refund(order, refund_amount, [(line.id, line.quantity)])
             refund.created_at = order.updated_at = moment
+        moment += step
+    for number in range(1, abandoned_checkouts + 1):
+        if not all_variants:
+            break
+        picked = rng.sample(all_variants, k=min(len(all_variants), rng.randrange(1, 4)))
+        lines = [(variant, rng.randrange(1, 3)) for variant in picked]
+        customer = rng.choice(customer_list) if customer_list and rng.random() < 0.5 else None
+        email = customer.email if customer else f"visitor{number:05d}@example.com"
+        country = customer.country if customer else rng.choice(_COUNTRIES)
+        shop._create_checkout(lines, email, country, created_at=moment)
         moment += step
     shop.changed()
     return shop.counts()

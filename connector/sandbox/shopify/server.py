@@ -6,6 +6,7 @@ import re
 import secrets
 import threading
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from connector.platforms.shopify.schema import API_VERSION
@@ -15,13 +16,24 @@ from .bulk import BulkRunner
 from .cost import DEFAULT_BUCKET_MAX, DEFAULT_RESTORE_RATE, MAX_QUERY_COST, LeakyBucket
 from .engine import DocumentCache, changes_data, cost_calculator, pick_operation, run
 from .seed import seed_shop
-from .shop import Shop, ShopError
+from .shop import Shop, ShopError, iso, parse_gid
 from .views import RequestContext
 
 GRAPHQL_PATH = re.compile(r"^/admin/api/(?P<version>[0-9]{4}-[0-9]{2}|unstable)/graphql\.json$")
 BULK_PATH = re.compile(r"^/bulk/(?P<id>[0-9]+)\.jsonl$")
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
 RATE_LIMIT_DOCS = "https://shopify.dev/api/usage/rate-limits"
+
+
+def _moment(text: str) -> datetime:
+    """An ISO 8601 time from a control payload as an aware UTC datetime at whole seconds."""
+    try:
+        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        raise ShopError(f"created_at {text!r} is not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        raise ShopError(f"created_at {text!r} has no time zone; add Z or an offset")
+    return moment.astimezone(UTC).replace(microsecond=0)
 
 
 class ShopifySim(SandboxServer):
@@ -207,6 +219,7 @@ class ShopifySim(SandboxServer):
                 variants=int(payload.get("variants", 3)),
                 customers=int(payload.get("customers", 10)),
                 orders=int(payload.get("orders", 10)),
+                abandoned_checkouts=int(payload.get("abandoned_checkouts", 0)),
                 seed=int(payload.get("seed", 1)),
             )
             self._idempotency.clear()
@@ -220,6 +233,26 @@ class ShopifySim(SandboxServer):
             return shop.counts()
         if action == "sell":
             order = shop.sell(list(payload.get("items") or []), payload.get("email"), payload.get("country"))
+            return {
+                "order_id": f"gid://shopify/Order/{order.id}",
+                "name": order.name,
+                "total": str(order.total),
+            }
+        if action == "abandon_checkout":
+            created_at = payload.get("created_at")
+            checkout = shop.abandon_checkout(
+                list(payload.get("items") or []),
+                payload.get("email"),
+                payload.get("country"),
+                created_at=_moment(created_at) if created_at else None,
+            )
+            return {
+                "checkout_id": f"gid://shopify/AbandonedCheckout/{checkout.id}",
+                "created_at": iso(checkout.created_at),
+                "total": str(checkout.total),
+            }
+        if action == "recover_checkout":
+            order = shop.recover_checkout(parse_gid(payload.get("checkout_id"), "AbandonedCheckout") or -1)
             return {
                 "order_id": f"gid://shopify/Order/{order.id}",
                 "name": order.name,
@@ -254,3 +287,15 @@ class ShopifySim(SandboxServer):
 
     def stock(self, sku: str) -> dict:
         return self.control("stock", {"sku": sku})
+
+    def abandon_checkout(
+        self,
+        items: list[dict],
+        email: str | None = None,
+        country: str | None = None,
+        created_at: str | None = None,
+    ) -> dict:
+        """A checkout left unpaid; `created_at` (ISO 8601) backdates it, as a seeded record is."""
+        return self.control(
+            "abandon_checkout", {"items": items, "email": email, "country": country, "created_at": created_at}
+        )

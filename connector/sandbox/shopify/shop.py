@@ -1,4 +1,5 @@
-"""The in-memory shop behind the Shopify simulator: products, variants, stock, customers, orders, markets.
+"""The in-memory shop behind the Shopify simulator: products, variants, stock, customers, orders, abandoned
+checkouts, markets.
 
 Plain records with the indexes the API needs (by id, by SKU, by inventory item) and sorted views for
 cursor paging that are rebuilt only after a change. Every change bumps `updated_at` of what it touches.
@@ -168,6 +169,33 @@ class Order:
 
 
 @dataclass(slots=True, eq=False)
+class AbandonedCheckout:
+    """A checkout left unpaid after the shopper gave contact details; `completed_at` once it was recovered."""
+
+    id: int
+    email: str | None
+    customer: Customer | None
+    created_at: datetime
+    updated_at: datetime
+    currency: str
+    lines: list[OrderLine]
+    subtotal: Decimal
+    total_tax: Decimal
+    total_shipping: Decimal
+    country: str | None  # shipping and billing country
+    completed_at: datetime | None = None
+    order_id: int | None = None  # the order it became once recovered
+
+    @property
+    def name(self) -> str:
+        return f"#{self.id}"
+
+    @property
+    def total(self) -> Decimal:
+        return self.subtotal + self.total_tax + self.total_shipping
+
+
+@dataclass(slots=True, eq=False)
 class Market:
     id: int
     name: str
@@ -250,6 +278,7 @@ class Shop:
         self.customers: dict[int, Customer] = {}
         self.customers_by_email: dict[str, Customer] = {}
         self.orders: dict[int, Order] = {}
+        self.abandoned_checkouts: dict[int, AbandonedCheckout] = {}
         self.markets: dict[int, Market] = {}
         self.price_lists: dict[int, PriceList] = {}
         # product id -> list of translations
@@ -312,6 +341,7 @@ class Shop:
             "productVariants": self.variants,
             "orders": self.orders,
             "customers": self.customers,
+            "abandonedCheckouts": self.abandoned_checkouts,
         }[resource]
 
     # -- creation -----------------------------------------------------------------------------
@@ -430,16 +460,8 @@ class Shop:
 
     def sell(self, items: list[dict], email: str | None = None, country: str | None = None) -> Order:
         """A customer checkout: an order is created and `available` drops by each quantity."""
-        if not items:
-            raise ShopError("a sale needs at least one item")
+        lines = self._cart(items, "sale")
         location_id = self.primary_location.id
-        lines = []
-        for item in items:
-            variant = self.variant_for_sku(str(item["sku"]))
-            quantity = int(item.get("quantity", 1))
-            if quantity <= 0:
-                raise ShopError(f"sale quantity for {variant.sku} must be positive, got {quantity}")
-            lines.append((variant, quantity))
         customer = None
         if email:
             customer = self.customers_by_email.get(email.lower())
@@ -468,13 +490,8 @@ class Shop:
         risk_level: str = "LOW",
     ) -> Order:
         created = created_at or self.now()
-        order_lines = [
-            OrderLine(self.next_id(), v.id, v.sku, f"{v.product.title} - {v.title}", q, v.price)
-            for v, q in lines
-        ]
-        subtotal = sum((line.unit_price * line.quantity for line in order_lines), Decimal("0"))
-        tax = (subtotal * Decimal("0.20")).quantize(Decimal("0.01"))
-        shipping = Decimal("0.00") if subtotal >= 100 else Decimal("4.90")
+        order_lines = self._lines(lines)
+        subtotal, tax, shipping = _amounts(order_lines)
         order = Order(
             id=self.next_id(),
             number=self._next_order_number,
@@ -500,6 +517,78 @@ class Shop:
             customer.number_of_orders += 1
             customer.amount_spent += order.total
             customer.updated_at = created
+        self.changed()
+        return order
+
+    def _cart(self, items: list[dict], what: str) -> list[tuple[Variant, int]]:
+        if not items:
+            raise ShopError(f"a {what} needs at least one item")
+        lines = []
+        for item in items:
+            variant = self.variant_for_sku(str(item["sku"]))
+            quantity = int(item.get("quantity", 1))
+            if quantity <= 0:
+                raise ShopError(f"{what} quantity for {variant.sku} must be positive, got {quantity}")
+            lines.append((variant, quantity))
+        return lines
+
+    def _lines(self, lines: list[tuple[Variant, int]]) -> list[OrderLine]:
+        return [
+            OrderLine(self.next_id(), v.id, v.sku, f"{v.product.title} - {v.title}", q, v.price)
+            for v, q in lines
+        ]
+
+    def abandon_checkout(
+        self,
+        items: list[dict],
+        email: str | None = None,
+        country: str | None = None,
+        *,
+        created_at: datetime | None = None,
+    ) -> AbandonedCheckout:
+        """A shopper gave contact details at checkout and left without paying: no order, no stock change."""
+        return self._create_checkout(self._cart(items, "checkout"), email, country, created_at=created_at)
+
+    def _create_checkout(
+        self,
+        lines: list[tuple[Variant, int]],
+        email: str | None,
+        country: str | None,
+        *,
+        created_at: datetime | None = None,
+    ) -> AbandonedCheckout:
+        customer = self.customers_by_email.get(email.lower()) if email else None
+        created = created_at or self.now()
+        checkout_lines = self._lines(lines)
+        subtotal, tax, shipping = _amounts(checkout_lines)
+        checkout = AbandonedCheckout(
+            id=self.next_id(),
+            email=email,
+            customer=customer,
+            created_at=created,
+            updated_at=created,
+            currency=self.currency,
+            lines=checkout_lines,
+            subtotal=subtotal,
+            total_tax=tax,
+            total_shipping=shipping,
+            country=country or (customer.country if customer else None),
+        )
+        self.abandoned_checkouts[checkout.id] = checkout
+        self.changed()
+        return checkout
+
+    def recover_checkout(self, checkout_id: int) -> Order:
+        """The shopper came back and paid: the checkout is completed and becomes a paid order."""
+        checkout = self.abandoned_checkouts.get(checkout_id)
+        if checkout is None:
+            raise ShopError(f"no abandoned checkout {checkout_id}")
+        if checkout.completed_at is not None:
+            raise ShopError(f"abandoned checkout {checkout_id} is already completed")
+        items = [{"sku": line.sku, "quantity": line.quantity} for line in checkout.lines]
+        order = self.sell(items, checkout.email, checkout.country)
+        checkout.completed_at = checkout.updated_at = order.created_at
+        checkout.order_id = order.id
         self.changed()
         return order
 
@@ -557,11 +646,20 @@ class Shop:
             "variants": len(self.variants),
             "customers": len(self.customers),
             "orders": len(self.orders),
+            "abandoned_checkouts": len(self.abandoned_checkouts),
         }
 
 
+def _amounts(lines: list[OrderLine]) -> tuple[Decimal, Decimal, Decimal]:
+    """(subtotal, tax, shipping) of an order or checkout: 20 % tax, free shipping from 100."""
+    subtotal = sum((line.unit_price * line.quantity for line in lines), Decimal("0"))
+    tax = (subtotal * Decimal("0.20")).quantize(Decimal("0.01"))
+    shipping = Decimal("0.00") if subtotal >= 100 else Decimal("4.90")
+    return subtotal, tax, shipping
+
+
 def sort_function(sort_key: str) -> Callable[[Any], tuple]:
-    if sort_key == "ID":
+    if sort_key in ("ID", "CHECKOUT_ID"):
         return lambda record: (record.id,)
     if sort_key == "UPDATED_AT":
         return lambda record: (record.updated_at, record.id)

@@ -18,6 +18,7 @@ from graphql import GraphQLError, GraphQLResolveInfo
 
 from .search import Page, SearchError, page_of_records, search_page
 from .shop import (
+    AbandonedCheckout,
     Customer,
     Location,
     Market,
@@ -510,6 +511,84 @@ class LineItemView:
     discountedUnitPriceSet = originalUnitPriceSet
     originalTotalSet = property(lambda self: self._bag(self._line.unit_price * self._line.quantity))
     discountedTotalSet = originalTotalSet
+
+    def variant(self, info: GraphQLResolveInfo) -> VariantView | None:
+        variant = ctx(info).shop.variants.get(self._line.variant_id or -1)
+        return VariantView(variant) if variant is not None else None
+
+    def product(self, info: GraphQLResolveInfo) -> ProductView | None:
+        variant = ctx(info).shop.variants.get(self._line.variant_id or -1)
+        return ProductView(variant.product) if variant is not None else None
+
+
+class AbandonedCheckoutView:
+    __typename = "AbandonedCheckout"
+
+    def __init__(self, checkout: AbandonedCheckout) -> None:
+        self._checkout = checkout
+
+    def _bag(self, amount: Decimal) -> dict:
+        return money_bag(amount, self._checkout.currency)
+
+    id = property(lambda self: gid("AbandonedCheckout", self._checkout.id))
+    name = property(lambda self: self._checkout.name)
+    note = property(lambda self: "")
+    createdAt = property(lambda self: iso(self._checkout.created_at))
+    updatedAt = property(lambda self: iso(self._checkout.updated_at))
+    completedAt = property(lambda self: iso(self._checkout.completed_at))
+    taxesIncluded = property(lambda self: False)
+    discountCodes = property(lambda self: [])
+    customAttributes = property(lambda self: [])
+    taxLines = property(lambda self: [])
+    lineItemsQuantity = property(lambda self: sum(line.quantity for line in self._checkout.lines))
+    billingAddress = property(
+        lambda self: address(self._checkout.country, self._checkout.id, "AbandonedCheckout")
+    )
+    shippingAddress = billingAddress
+    subtotalPriceSet = property(lambda self: self._bag(self._checkout.subtotal))
+    totalLineItemsPriceSet = subtotalPriceSet
+    totalTaxSet = property(lambda self: self._bag(self._checkout.total_tax))
+    totalDiscountSet = property(lambda self: self._bag(Decimal("0.00")))
+    totalPriceSet = property(lambda self: self._bag(self._checkout.total))
+
+    def abandonedCheckoutUrl(self, info: GraphQLResolveInfo) -> str:
+        return f"https://{ctx(info).sim.shop_domain}/checkouts/{self._checkout.id}/recover"
+
+    def customer(self, info: GraphQLResolveInfo) -> CustomerView | None:
+        if self._checkout.customer is None:
+            return None
+        return CustomerView(self._checkout.customer, ctx(info).shop.currency)
+
+    def lineItems(self, info: GraphQLResolveInfo, **args: Any) -> dict:
+        return paged_list(
+            info,
+            self._checkout.lines,
+            lambda line: (line.id,),
+            lambda line: AbandonedCheckoutLineItemView(self._checkout, line),
+            args,
+        )
+
+
+class AbandonedCheckoutLineItemView:
+    __typename = "AbandonedCheckoutLineItem"
+
+    def __init__(self, checkout: AbandonedCheckout, line: OrderLine) -> None:
+        self._checkout = checkout
+        self._line = line
+
+    def _bag(self, amount: Decimal) -> dict:
+        return money_bag(amount, self._checkout.currency)
+
+    id = property(lambda self: gid("AbandonedCheckoutLineItem", self._line.id))
+    sku = property(lambda self: self._line.sku)
+    title = property(lambda self: self._line.title.split(" - ")[0])
+    variantTitle = property(lambda self: self._line.title.split(" - ")[-1])
+    quantity = property(lambda self: self._line.quantity)
+    customAttributes = property(lambda self: [])
+    originalUnitPriceSet = property(lambda self: self._bag(self._line.unit_price))
+    discountedUnitPriceSet = originalUnitPriceSet
+    originalTotalPriceSet = property(lambda self: self._bag(self._line.unit_price * self._line.quantity))
+    discountedTotalPriceSet = originalTotalPriceSet
 
     def variant(self, info: GraphQLResolveInfo) -> VariantView | None:
         variant = ctx(info).shop.variants.get(self._line.variant_id or -1)
