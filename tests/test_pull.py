@@ -301,3 +301,26 @@ def test_a_problem_fixed_in_the_store_is_resolved_by_the_next_pull(woo, client_c
     assert resolved
     assert main(["status", "-c", str(config.path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["open_problems"] == 0
+
+
+def test_a_pass_that_died_before_its_first_page_still_bounds_the_next_one(woo, client_config, monkeypatch):
+    config = client_config({"fr": woo})
+    adapter = open_adapter("fr", config.stores["fr"])
+    with open_state(config.state_path) as state:
+        pull(state, adapter, "products")
+
+        def dies(*_args, **_kwargs):
+            raise ConnectionError("killed while the platform was still preparing the first page")
+            yield
+
+        with monkeypatch.context() as patched:
+            patched.setattr(adapter, "read", dies)
+            with pytest.raises(ConnectionError):
+                pull(state, adapter, "products")
+        died = json.loads(state.cursor("fr", "products"))
+        assert died["in_pass"] and died["pass_started"]
+        woo.touch([min(p.sku for p in woo.store.products.records.values() if p.type == "simple")])
+        pull(state, adapter, "products")
+        finished = json.loads(state.cursor("fr", "products"))
+    # work the dead pass started on the platform may predate this pass: the mark stays at the dead pass's start
+    assert finished["high_water"] <= died["pass_started"] and not finished["in_pass"]

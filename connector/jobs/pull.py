@@ -9,7 +9,7 @@ as unchanged and not written. Bad data is recorded as a data problem and the res
 Cursor (JSON, per store and resource):
   {"high_water": ISO time of the newest record committed (at a pass's end: no later than the pass began),
    "pass_since": the `since` of the pass under way, "resume": the adapter's position after the last page,
-   "pass_started": when the pass under way began}
+   "pass_started": when the pass under way began (recorded before its first page), "in_pass": whether one is}
 """
 
 from __future__ import annotations
@@ -71,7 +71,13 @@ def pull(
         started = cursor.get("pass_started") or iso(utc_now())
     else:
         since, resume = (_parse(high_water) - OVERLAP if high_water else None), None
-        started = iso(utc_now())
+        # A pass that died before its first page may have left work running on the platform (a Shopify bulk
+        # operation the next pass takes over): its start still bounds what the next pass may skip.
+        started = cursor.get("pass_started") if cursor.get("in_pass") else iso(utc_now())
+        with state.transaction():
+            state.set_cursor(
+                adapter.name, resource, json.dumps({**cursor, "pass_started": started, "in_pass": True})
+            )
 
     for page in adapter.read(resource, since, resume):
         with state.transaction():
@@ -88,6 +94,7 @@ def pull(
                 "pass_since": since and iso(since),
                 "resume": page.resume,
                 "pass_started": started,
+                "in_pass": page.resume is not None,
             }
             state.set_cursor(adapter.name, resource, json.dumps(position))
         summary.pages += 1
