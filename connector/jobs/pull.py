@@ -75,9 +75,7 @@ def pull(
         # operation the next pass takes over): its start still bounds what the next pass may skip.
         started = cursor.get("pass_started") if cursor.get("in_pass") else iso(utc_now())
         with state.transaction():
-            state.set_cursor(
-                adapter.name, resource, json.dumps({**cursor, "pass_started": started, "in_pass": True})
-            )
+            _save_cursor(state, adapter.name, resource, high_water, since, None, started, in_pass=True)
 
     for page in adapter.read(resource, since, resume):
         with state.transaction():
@@ -89,18 +87,41 @@ def pull(
                 # A change made while the pass ran may sit on a page already read: the next pass starts
                 # no later than this one began, so such a change is read then, never skipped.
                 high_water = min(high_water, started) if high_water else None
-            position = {
-                "high_water": high_water,
-                "pass_since": since and iso(since),
-                "resume": page.resume,
-                "pass_started": started,
-                "in_pass": page.resume is not None,
-            }
-            state.set_cursor(adapter.name, resource, json.dumps(position))
+            _save_cursor(
+                state,
+                adapter.name,
+                resource,
+                high_water,
+                since,
+                page.resume,
+                started,
+                in_pass=page.resume is not None,
+            )
         summary.pages += 1
         if on_page:
             on_page(summary)
     return summary
+
+
+def _save_cursor(
+    state: State,
+    store: str,
+    resource: str,
+    high_water: str | None,
+    since: datetime | None,
+    resume: str | None,
+    started: str,
+    *,
+    in_pass: bool,
+) -> None:
+    position = {
+        "high_water": high_water,
+        "pass_since": since and iso(since),
+        "resume": resume,
+        "pass_started": started,
+        "in_pass": in_pass,
+    }
+    state.set_cursor(store, resource, json.dumps(position))
 
 
 def _load_cursor(state: State, store: str, resource: str) -> dict[str, Any]:
