@@ -486,7 +486,21 @@ class OrderView:
         return views[:first] if first else views
 
 
-class LineItemView:
+class _SoldVariant:
+    """The variant and product of a line (an order's or a checkout's), from its `_line.variant_id`."""
+
+    _line: Any
+
+    def variant(self, info: GraphQLResolveInfo) -> VariantView | None:
+        variant = ctx(info).shop.variants.get(self._line.variant_id or -1)
+        return VariantView(variant) if variant is not None else None
+
+    def product(self, info: GraphQLResolveInfo) -> ProductView | None:
+        variant = ctx(info).shop.variants.get(self._line.variant_id or -1)
+        return ProductView(variant.product) if variant is not None else None
+
+
+class LineItemView(_SoldVariant):
     __typename = "LineItem"
 
     def __init__(self, order: Order, line: OrderLine, refunded: int) -> None:
@@ -511,14 +525,6 @@ class LineItemView:
     discountedUnitPriceSet = originalUnitPriceSet
     originalTotalSet = property(lambda self: self._bag(self._line.unit_price * self._line.quantity))
     discountedTotalSet = originalTotalSet
-
-    def variant(self, info: GraphQLResolveInfo) -> VariantView | None:
-        variant = ctx(info).shop.variants.get(self._line.variant_id or -1)
-        return VariantView(variant) if variant is not None else None
-
-    def product(self, info: GraphQLResolveInfo) -> ProductView | None:
-        variant = ctx(info).shop.variants.get(self._line.variant_id or -1)
-        return ProductView(variant.product) if variant is not None else None
 
 
 class AbandonedCheckoutView:
@@ -569,7 +575,7 @@ class AbandonedCheckoutView:
         )
 
 
-class AbandonedCheckoutLineItemView:
+class AbandonedCheckoutLineItemView(_SoldVariant):
     __typename = "AbandonedCheckoutLineItem"
 
     def __init__(self, checkout: AbandonedCheckout, line: OrderLine) -> None:
@@ -589,14 +595,6 @@ class AbandonedCheckoutLineItemView:
     discountedUnitPriceSet = originalUnitPriceSet
     originalTotalPriceSet = property(lambda self: self._bag(self._line.unit_price * self._line.quantity))
     discountedTotalPriceSet = originalTotalPriceSet
-
-    def variant(self, info: GraphQLResolveInfo) -> VariantView | None:
-        variant = ctx(info).shop.variants.get(self._line.variant_id or -1)
-        return VariantView(variant) if variant is not None else None
-
-    def product(self, info: GraphQLResolveInfo) -> ProductView | None:
-        variant = ctx(info).shop.variants.get(self._line.variant_id or -1)
-        return ProductView(variant.product) if variant is not None else None
 
 
 class RefundView:
