@@ -200,7 +200,6 @@ class ChannelRules(Section):
     share: Percent = Decimal(100)
     max_quantity: int | None = Field(default=None, ge=0)
     zero_below: int = Field(default=0, ge=0)
-    location: str | None = None
 
 
 class InventorySection(Section):
