@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
 
-from connector.platforms.shopify import schema
+from connector.platforms.shopify import documents, schema
 from connector.platforms.shopify.schema import API_VERSION, load_schema, validate_document
 
 REPO = Path(__file__).resolve().parents[1]
-DOCUMENTS_MODULE = REPO / "connector" / "platforms" / "shopify" / "documents.py"
 SKIPPED_DIRS = {".venv", ".cache", ".git", "node_modules", "__pycache__"}
 
 
@@ -23,23 +21,18 @@ def _graphql_files() -> list[Path]:
     ]
 
 
-def _module_string_constants(path: Path) -> dict[str, str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    constants = {}
-    for node in tree.body:
-        if (
-            isinstance(node, ast.Assign)
-            and isinstance(node.value, ast.Constant)
-            and isinstance(node.value.value, str)
-        ):
-            for target in node.targets:
-                if isinstance(target, ast.Name) and target.id.isupper():
-                    constants[target.id] = node.value.value
-    return constants
+def _module_documents() -> dict[str, str]:
+    """Every public UPPER_CASE string of the documents module, as the connector imports it (documents built
+    from shared field selections included; the selections themselves are private)."""
+    return {
+        name: value
+        for name, value in vars(documents).items()
+        if name.isupper() and not name.startswith("_") and isinstance(value, str)
+    }
 
 
 def _documents() -> list[tuple[str, str]]:
-    found = [(f"documents.{name}", text) for name, text in _module_string_constants(DOCUMENTS_MODULE).items()]
+    found = [(f"documents.{name}", text) for name, text in _module_documents().items()]
     found += [(str(path.relative_to(REPO)), path.read_text(encoding="utf-8")) for path in _graphql_files()]
     return found
 

@@ -4,6 +4,8 @@ tests/test_shopify_schema.py validates each string constant here against the pin
 document that the real API would refuse fails the test suite, not a merchant's sync.
 """
 
+# ruff: noqa: UP031 - documents are %-formatted on purpose: str.format would need every GraphQL brace doubled
+
 SHOP = """
 query Shop {
   shop { id name currencyCode ianaTimezone myshopifyDomain }
@@ -182,160 +184,102 @@ query CustomersCount($query: String) {
 }
 """
 
+# Field selections shared by the paged and the bulk reads, so that both read the same record. Documents are
+# put together with %-formatting (GraphQL's braces stay literal); the text sent is plain GraphQL.
+_VARIANT_FIELDS = """
+id sku price compareAtPrice updatedAt
+selectedOptions { name value }
+inventoryItem {
+  id tracked
+  unitCost { amount }
+  measurement { weight { unit value } }
+  %(levels)s
+}
+"""
+_LEVEL_AT_LOCATION = (
+    'inventoryLevel(locationId: $locationId) { quantities(names: ["available"]) { name quantity } }'
+)
+_EVERY_LEVEL = 'inventoryLevels { edges { node { location { id } quantities(names: ["available"]) { name quantity } } } }'
+_PRODUCT_FIELDS = "id title handle status updatedAt descriptionHtml"
+_ORDER_FIELDS = """
+id name number email createdAt updatedAt cancelledAt currencyCode
+displayFinancialStatus displayFulfillmentStatus
+subtotalPriceSet { shopMoney { amount } }
+totalPriceSet { shopMoney { amount } }
+totalTaxSet { shopMoney { amount } }
+totalShippingPriceSet { shopMoney { amount } }
+totalDiscountsSet { shopMoney { amount } }
+totalRefundedSet { shopMoney { amount } }
+customer { id }
+billingAddress { countryCodeV2 }
+shippingAddress { address1 address2 zip city countryCodeV2 }
+risk { assessments { riskLevel } }
+"""
+_LINE_FIELDS = """
+id sku name quantity
+discountedUnitPriceSet { shopMoney { amount } }
+discountedTotalSet { shopMoney { amount } }
+variant { id }
+product { id }
+"""
+_PAGED_VARIANT = _VARIANT_FIELDS % {"levels": _LEVEL_AT_LOCATION}
+
 PRODUCTS_SYNC_PAGE = """
 query ProductsSyncPage($first: Int!, $after: String, $query: String, $variantsFirst: Int!, $locationId: ID!) {
   products(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
     nodes {
-      id title handle status updatedAt descriptionHtml
-      variants(first: $variantsFirst) {
-        nodes {
-          id sku price compareAtPrice updatedAt
-          selectedOptions { name value }
-          inventoryItem {
-            id tracked
-            unitCost { amount }
-            measurement { weight { unit value } }
-            inventoryLevel(locationId: $locationId) { quantities(names: ["available"]) { name quantity } }
-          }
-        }
-        pageInfo { hasNextPage endCursor }
-      }
+      %(product)s
+      variants(first: $variantsFirst) { nodes { %(variant)s } pageInfo { hasNextPage endCursor } }
     }
     pageInfo { hasNextPage endCursor }
   }
 }
-"""
+""" % {"product": _PRODUCT_FIELDS, "variant": _PAGED_VARIANT}
 
 PRODUCT_VARIANTS_SYNC_PAGE = """
 query ProductVariantsSyncPage($id: ID!, $first: Int!, $after: String, $locationId: ID!) {
   product(id: $id) {
-    variants(first: $first, after: $after) {
-      nodes {
-        id sku price compareAtPrice updatedAt
-        selectedOptions { name value }
-        inventoryItem {
-          id tracked
-          unitCost { amount }
-          measurement { weight { unit value } }
-          inventoryLevel(locationId: $locationId) { quantities(names: ["available"]) { name quantity } }
-        }
-      }
-      pageInfo { hasNextPage endCursor }
-    }
+    variants(first: $first, after: $after) { nodes { %(variant)s } pageInfo { hasNextPage endCursor } }
   }
 }
-"""
+""" % {"variant": _PAGED_VARIANT}
 
 PRODUCTS_BULK = """
 {
   products {
-    edges {
-      node {
-        id title handle status updatedAt descriptionHtml
-        variants {
-          edges {
-            node {
-              id sku price compareAtPrice updatedAt
-              selectedOptions { name value }
-              inventoryItem {
-                id tracked
-                unitCost { amount }
-                measurement { weight { unit value } }
-                inventoryLevels {
-                  edges { node { location { id } quantities(names: ["available"]) { name quantity } } }
-                }
-              }
-            }
-          }
-        }
-      }
-    }
+    edges { node { %(product)s variants { edges { node { %(variant)s } } } } }
   }
 }
-"""
+""" % {"product": _PRODUCT_FIELDS, "variant": _VARIANT_FIELDS % {"levels": _EVERY_LEVEL}}
+
 
 ORDERS_SYNC_PAGE = """
 query OrdersSyncPage($first: Int!, $after: String, $query: String, $linesFirst: Int!) {
   orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
     nodes {
-      id name number email createdAt updatedAt cancelledAt currencyCode
-      displayFinancialStatus displayFulfillmentStatus
-      subtotalPriceSet { shopMoney { amount } }
-      totalPriceSet { shopMoney { amount } }
-      totalTaxSet { shopMoney { amount } }
-      totalShippingPriceSet { shopMoney { amount } }
-      totalDiscountsSet { shopMoney { amount } }
-      totalRefundedSet { shopMoney { amount } }
-      customer { id }
-      billingAddress { countryCodeV2 }
-      shippingAddress { address1 address2 zip city countryCodeV2 }
-      risk { assessments { riskLevel } }
-      lineItems(first: $linesFirst) {
-        nodes {
-          id sku name quantity
-          discountedUnitPriceSet { shopMoney { amount } }
-          discountedTotalSet { shopMoney { amount } }
-          variant { id }
-          product { id }
-        }
-        pageInfo { hasNextPage endCursor }
-      }
+      %(order)s
+      lineItems(first: $linesFirst) { nodes { %(line)s } pageInfo { hasNextPage endCursor } }
     }
     pageInfo { hasNextPage endCursor }
   }
 }
-"""
+""" % {"order": _ORDER_FIELDS, "line": _LINE_FIELDS}
 
 ORDER_LINES_PAGE = """
 query OrderLinesPage($id: ID!, $first: Int!, $after: String) {
   order(id: $id) {
-    lineItems(first: $first, after: $after) {
-      nodes {
-        id sku name quantity
-        discountedUnitPriceSet { shopMoney { amount } }
-        discountedTotalSet { shopMoney { amount } }
-        variant { id }
-        product { id }
-      }
-      pageInfo { hasNextPage endCursor }
-    }
+    lineItems(first: $first, after: $after) { nodes { %(line)s } pageInfo { hasNextPage endCursor } }
   }
 }
-"""
+""" % {"line": _LINE_FIELDS}
 
 ORDERS_BULK = """
 {
   orders {
-    edges {
-      node {
-        id name number email createdAt updatedAt cancelledAt currencyCode
-        displayFinancialStatus displayFulfillmentStatus
-        subtotalPriceSet { shopMoney { amount } }
-        totalPriceSet { shopMoney { amount } }
-        totalTaxSet { shopMoney { amount } }
-        totalShippingPriceSet { shopMoney { amount } }
-        totalDiscountsSet { shopMoney { amount } }
-        totalRefundedSet { shopMoney { amount } }
-        customer { id }
-        billingAddress { countryCodeV2 }
-        shippingAddress { address1 address2 zip city countryCodeV2 }
-        risk { assessments { riskLevel } }
-        lineItems {
-          edges {
-            node {
-              id sku name quantity
-              discountedUnitPriceSet { shopMoney { amount } }
-              discountedTotalSet { shopMoney { amount } }
-              variant { id }
-              product { id }
-            }
-          }
-        }
-      }
-    }
+    edges { node { %(order)s lineItems { edges { node { %(line)s } } } } }
   }
 }
-"""
+""" % {"order": _ORDER_FIELDS, "line": _LINE_FIELDS}
 
 CUSTOMERS_SYNC_PAGE = """
 query CustomersSyncPage($first: Int!, $after: String, $query: String) {
