@@ -22,9 +22,11 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pycountry
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator, SecretStr, ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from connector.logs import register_secret
+from connector.platforms import registry
 
 ENV_PREFIX = "env:"
 SECRET_KEYS = frozenset({"consumer_key", "consumer_secret", "access_token", "api_key"})
@@ -137,26 +139,32 @@ class ClientSection(Section):
     base_vat_rate: Percent | None = None
 
 
-class WooCommerceStore(Section):
-    platform: Literal["woocommerce"]
-    url: HttpUrl
-    api_version: Literal["wc/v3"] = "wc/v3"
-    consumer_key: SecretStr
-    consumer_secret: SecretStr
-    timeout: int = Field(default=30, ge=1, le=600)
-    verify_tls: bool = True
+def _store_table(value: Any) -> Any:
+    """A [stores.NAME] table, validated by the model of the platform it names (connector/platforms/registry.py)."""
+    if isinstance(value, BaseModel):
+        return value
+    if not isinstance(value, dict):
+        raise PydanticCustomError("store_table", "must be a table: [stores.NAME] with a platform key")
+    name = value.get("platform")
+    platform = registry.get(name) if isinstance(name, str) else None
+    if platform is None:
+        kind = "unknown_platform" if "platform" in value else "missing_platform"
+        error = InitErrorDetails(type=PydanticCustomError(kind, kind), loc=("platform",), input=name)
+        raise ValidationError.from_exception_data("store", [error])
+    return platform.store_config.model_validate(value)
 
 
-class ShopifyStore(Section):
-    platform: Literal["shopify"]
-    shop: str = Field(min_length=3, description="acme.myshopify.com, or the full URL of a local simulator")
-    api_version: str = "2026-10"
-    access_token: SecretStr
-    location: str | None = None
-    timeout: int = Field(default=30, ge=1, le=600)
+# The table of one store: the model its platform package registered (WooCommerceStore, ShopifyStore, ...).
+StoreConfig = Annotated[Any, PlainValidator(_store_table)]
 
 
-StoreConfig = Annotated[WooCommerceStore | ShopifyStore, Field(discriminator="platform")]
+def __getattr__(name: str) -> type:
+    """The store models lived here before their platform packages held them: `connector.config.ShopifyStore`
+    still finds the registered model of that name."""
+    for platform in registry.platforms():
+        if platform.store_config.__name__ == name:
+            return platform.store_config
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Rounding(Section):
@@ -368,7 +376,7 @@ def _resolve_env(node: Any, loc: tuple, environ: typing.Mapping[str, str]) -> li
 
 
 def _describe(err: dict) -> str:
-    loc = _drop_union_tags(tuple(err["loc"]))
+    loc = tuple(err["loc"])
     kind = err["type"]
     where = _key_path(loc)
     if kind == "extra_forbidden":
@@ -378,10 +386,10 @@ def _describe(err: dict) -> str:
         return f"{where}: unknown key; {hint}"
     if kind == "missing":
         return f"{where}: required key is missing; add it (see config/example.toml)"
-    if kind == "union_tag_invalid":
-        return f'{where}.platform: unknown platform; use "woocommerce" or "shopify"'
-    if kind == "union_tag_not_found":
-        return f'{where}.platform: required key is missing; add platform = "woocommerce" or "shopify"'
+    if kind == "unknown_platform":
+        return f"{where}: unknown platform; use {_either(registry.names())}"
+    if kind == "missing_platform":
+        return f"{where}: required key is missing; add platform = {_either(registry.names())}"
     message = err["msg"].removeprefix("Value error, ")
     got = err.get("input")
     if kind != "value_error" and not isinstance(got, dict | list) and loc and loc[-1] not in SECRET_KEYS:
@@ -389,10 +397,10 @@ def _describe(err: dict) -> str:
     return f"{where}: {message}"
 
 
-def _drop_union_tags(loc: tuple) -> tuple:
-    if len(loc) >= 3 and loc[0] == "stores" and loc[2] in ("woocommerce", "shopify"):
-        return loc[:2] + loc[3:]
-    return loc
+def _either(names: list[str]) -> str:
+    """'"a"', '"a" or "b"', '"a", "b" or "c"'."""
+    quoted = [f'"{name}"' for name in names]
+    return " or ".join([", ".join(quoted[:-1]), quoted[-1]] if len(quoted) > 1 else quoted)
 
 
 def _known_keys(loc: tuple) -> list[str]:
@@ -409,6 +417,8 @@ def _known_keys(loc: tuple) -> list[str]:
             annotation = typing.get_args(annotation)[-1]
         else:
             return []
+    if annotation is StoreConfig:
+        return sorted({name for p in registry.platforms() for name in p.store_config.model_fields})
     annotation = _unwrap(annotation)
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         names: set[str] = set()

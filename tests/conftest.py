@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from connector.config import ClientConfig, load_config
-from connector.sandbox.shopify import ShopifySim
-from connector.sandbox.woocommerce.sim import WooCommerceSim
+from connector.platforms import registry
 
 
 @pytest.fixture
@@ -18,7 +17,9 @@ def simulators() -> Iterator[Callable]:
     started = []
 
     def start(kind: str, name: str, **options):
-        sim = (WooCommerceSim if kind == "woocommerce" else ShopifySim)(name, **options)
+        platform = registry.get(kind)
+        assert platform is not None, f"no platform {kind!r}"
+        sim = platform.simulator()(name, **options)
         sim.start()
         started.append(sim)
         return sim
@@ -30,19 +31,8 @@ def simulators() -> Iterator[Callable]:
 
 def store_toml(name: str, sim, env_prefix: str) -> tuple[str, dict[str, str]]:
     """The [stores.NAME] table for a simulator, and the environment its env: secrets need."""
-    if isinstance(sim, WooCommerceSim):
-        env = {f"{env_prefix}_KEY": sim.consumer_key, f"{env_prefix}_SECRET": sim.consumer_secret}
-        return (
-            f'[stores.{name}]\nplatform = "woocommerce"\nurl = "{sim.base_url}"\n'
-            f'consumer_key = "env:{env_prefix}_KEY"\nconsumer_secret = "env:{env_prefix}_SECRET"\ntimeout = 10\n',
-            env,
-        )
-    env = {f"{env_prefix}_TOKEN": sim.access_token}
-    return (
-        f'[stores.{name}]\nplatform = "shopify"\nshop = "{sim.base_url}"\naccess_token = "env:{env_prefix}_TOKEN"\n'
-        "timeout = 10\n",
-        env,
-    )
+    platform = next(p for p in registry.platforms() if isinstance(sim, p.simulator()))
+    return platform.sandbox_store(name, sim, env_prefix, 10)
 
 
 @pytest.fixture

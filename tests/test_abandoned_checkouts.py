@@ -12,7 +12,6 @@ import pytest
 from pydantic import SecretStr
 
 from connector.cli import main
-from connector.config import ShopifyStore
 from connector.errors import UsageError
 from connector.jobs.pull import pull
 from connector.jobs.runner import run_sync
@@ -21,6 +20,7 @@ from connector.platforms.registry import open_adapter
 from connector.platforms.retry import retrying
 from connector.platforms.shopify import adapter as adapter_module
 from connector.platforms.shopify.adapter import ShopifyAdapter
+from connector.platforms.shopify.config import ShopifyStore
 from connector.platforms.shopify.transport import ShopifyTransport
 from connector.records import AbandonedCheckout
 from connector.sandbox.shopify import ShopifySim

@@ -10,8 +10,8 @@ import vcr
 from pydantic import SecretStr
 
 import connector.platforms.woocommerce  # noqa: F401 - strong OAuth nonces
-from connector.config import WooCommerceStore
 from connector.platforms.woocommerce.adapter import WooCommerceAdapter
+from connector.platforms.woocommerce.config import WooCommerceStore
 
 CASSETTES = Path(__file__).resolve().parents[1] / "cassettes"
 OAUTH_PARAMETERS = [

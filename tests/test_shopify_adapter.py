@@ -10,13 +10,13 @@ import pytest
 import vcr
 from pydantic import SecretStr
 
-from connector.config import ShopifyStore
 from connector.platforms import registry
 from connector.platforms.base import PriceWrite, StockWrite
 from connector.platforms.retry import retrying
 from connector.platforms.shopify import adapter as adapter_module
 from connector.platforms.shopify import normalise
 from connector.platforms.shopify.adapter import ShopifyAdapter, sku_query, variants_bulk_update_document
+from connector.platforms.shopify.config import ShopifyStore
 from connector.platforms.shopify.schema import validate_document
 from connector.platforms.shopify.transport import ShopifyTransport
 from connector.sandbox.shopify import ShopifySim

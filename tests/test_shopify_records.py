@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 from pydantic import SecretStr
 
-from connector.config import ShopifyStore
 from connector.jobs.pull import pull
 from connector.platforms.shopify.adapter import ShopifyAdapter
+from connector.platforms.shopify.config import ShopifyStore
 from connector.sandbox.shopify import ShopifySim
 from connector.state import open_state
 

@@ -8,10 +8,10 @@ import hashlib
 import pytest
 from pydantic import SecretStr
 
-from connector.config import ShopifyStore
 from connector.platforms.base import StockWrite
 from connector.platforms.registry import open_adapter
 from connector.platforms.shopify.adapter import idempotency_key
+from connector.platforms.shopify.config import ShopifyStore
 from connector.sandbox.shopify import ShopifySim
 
 

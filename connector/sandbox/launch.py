@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from connector.platforms import registry
 from connector.sandbox.catalog import catalog_of, load_catalog
 from connector.sandbox.deepl import SANDBOX_DEEPL_KEY, DeepLSandbox
 from connector.sandbox.shopify import ShopifySim
@@ -91,19 +92,9 @@ def _config_text(sandbox: Sandbox, schedule_seconds: int) -> str:
         'state_file = "sandbox.sqlite"\nbase_prices_include_vat = true\nbase_vat_rate = 20\n',
     ]
     for name, sim in sandbox.stores.items():
-        prefix = "SANDBOX_" + name.upper().replace("-", "_")
-        if isinstance(sim, WooCommerceSim):
-            sandbox.env |= {f"{prefix}_KEY": sim.consumer_key, f"{prefix}_SECRET": sim.consumer_secret}
-            parts.append(
-                f'[stores.{name}]\nplatform = "woocommerce"\nurl = "{sim.base_url}"\n'
-                f'consumer_key = "env:{prefix}_KEY"\nconsumer_secret = "env:{prefix}_SECRET"\ntimeout = 15\n'
-            )
-        else:
-            sandbox.env[f"{prefix}_TOKEN"] = sim.access_token
-            parts.append(
-                f'[stores.{name}]\nplatform = "shopify"\nshop = "{sim.base_url}"\n'
-                f'access_token = "env:{prefix}_TOKEN"\ntimeout = 15\n'
-            )
+        table, env = _platform_of(sim).sandbox_store(name, sim, "SANDBOX_" + name.upper().replace("-", "_"), 15)
+        sandbox.env |= env
+        parts.append(table)
     for market, countries, language in MARKET_STORES:
         if f"{market}-shop" in sandbox.stores:
             parts.append(
@@ -133,6 +124,11 @@ def _config_text(sandbox: Sandbox, schedule_seconds: int) -> str:
         f"prices = {every}\ntranslations = {every}\njitter_seconds = 0\n",
     ]
     return "\n".join(parts)
+
+
+def _platform_of(sim) -> registry.Platform:
+    """The platform whose registered simulator `sim` is."""
+    return next(p for p in registry.platforms() if isinstance(sim, p.simulator()))
 
 
 def serve_sandbox(*, woocommerce: int, shopify: int, write_config: str | None) -> int:

@@ -1,1 +1,43 @@
-"""Shopify through the Admin GraphQL API: the pinned schema, the documents the connector sends, the transport."""
+"""Shopify through the Admin GraphQL API: registers its store table, adapter and simulator."""
+
+from connector.platforms.registry import Platform, register
+from connector.platforms.shopify.config import ShopifyStore
+
+
+def _adapter():
+    from connector.platforms.shopify.adapter import ShopifyAdapter
+
+    return ShopifyAdapter
+
+
+def _open(name: str, config: ShopifyStore, *, cost_meta_key: str = "_cost"):  # noqa: ARG001 - costs come from Shopify
+    return _adapter()(name, config)
+
+
+def _simulator():
+    from connector.sandbox.shopify import ShopifySim
+
+    return ShopifySim
+
+
+def _sandbox_store(name: str, sim, env_prefix: str, timeout: int) -> tuple[str, dict[str, str]]:
+    env = {f"{env_prefix}_TOKEN": sim.access_token}
+    table = (
+        f'[stores.{name}]\nplatform = "shopify"\nshop = "{sim.base_url}"\n'
+        f'access_token = "env:{env_prefix}_TOKEN"\ntimeout = {timeout}\n'
+    )
+    return table, env
+
+
+register(
+    Platform(
+        name="shopify",
+        title="Shopify",
+        store_config=ShopifyStore,
+        adapter=_adapter,
+        open=_open,
+        simulator=_simulator,
+        sandbox_store=_sandbox_store,
+        rank=20,
+    )
+)
