@@ -176,12 +176,3 @@ def confirm_write(state: State, sku: str, intent: Intent) -> None:
         now,
     )
 
-
-def known_duplicates(state: State, store: str) -> set[str]:
-    """SKUs the pull found on two variants of one store (data_problems, kind duplicate_sku, unresolved)."""
-    rows = state.db.execute(
-        """select distinct v.sku from data_problems p join variants v on v.store = p.store and v.id = p.ref
-           where p.store = ? and p.kind = 'duplicate_sku' and p.resolved_at is null and v.sku is not null""",
-        [store],
-    )
-    return {row[0] for row in rows}

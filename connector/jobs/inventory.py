@@ -55,6 +55,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from connector.binder import Binder, Unbound
 from connector.config import ChannelRules, ClientConfig
 from connector.inventory import candidates, store
 from connector.inventory.fold import Folded, Intent, Seen, fold
@@ -157,7 +158,8 @@ class InventorySync:
         self.order = [c.name for c in channels]
         self.rules = {c.name: c.rules for c in channels}
         self.on_disagreements = on_disagreements
-        self.duplicates = {c.name: store.known_duplicates(state, c.name) for c in channels}
+        # SKUs the pull found on several variants of a channel: refused there even if a read shows one
+        self.ambiguous = {c.name: Binder.of_store(state, c.name).ambiguous() for c in channels}
 
     def run(self, *, full: bool = False, dry_run: bool = False) -> CycleReport:
         with _exclusive(self.state.path):
@@ -238,21 +240,23 @@ class InventorySync:
             counts.error = str(exc)
             log.warning("inventory: cannot read %s, left out of this cycle: %s", channel.name, exc)
             return None
-        by_sku: dict[str, StockLevel] = {}
-        duplicates = set(self.duplicates[channel.name])
-        for level in levels:
-            if level.sku in by_sku:
-                duplicates.add(level.sku)
-            by_sku[level.sku] = level
-        counts.read += len(by_sku)
+        binder = Binder(
+            channel.name,
+            ((level.sku, level.variant_id, level) for level in levels),
+            ambiguous=self.ambiguous[channel.name],
+        )
+        read = {sku: binder.bind(sku) for sku in binder.skus()}
+        bound = {sku: level for sku, level in read.items() if not isinstance(level, Unbound)}
+        counts.read += len(read)
         problems = counts.problems
-        problems["duplicate_sku"] |= duplicates & by_sku.keys()
-        problems["not_managed"] |= {s for s, lv in by_sku.items() if not lv.managed} - duplicates
-        if skus is not None:
-            problems["missing"] |= set(skus) - by_sku.keys()
-        usable = {s: lv for s, lv in by_sku.items() if lv.managed and s not in duplicates}
+        for sku in set(skus or ()) | read.keys():
+            unbound = read.get(sku) or binder.bind(sku)
+            if isinstance(unbound, Unbound):
+                problems[unbound.kind].add(sku)  # duplicate_sku or missing: the binder's kinds
+        problems["not_managed"] |= {s for s, lv in bound.items() if not lv.managed}
+        usable = {s: lv for s, lv in bound.items() if lv.managed}
         problems["negative"] |= {s for s, lv in usable.items() if lv.quantity < 0}
-        gone = (set(skus) if skus is not None else set()) | by_sku.keys()
+        gone = set(skus or ()) | read.keys()
         return _ChannelRead(usable, gone - usable.keys())
 
     def _fold_one(
