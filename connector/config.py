@@ -196,6 +196,11 @@ class MarketConfig(Section):
     min_margin: Percent | None = None
     max_price_change: Percent = Decimal(20)
 
+    @property
+    def store_market(self) -> str | None:
+        """The market of the target store this market sells through (`shopify_market`), if any."""
+        return self.shopify_market
+
 
 class PricingSection(Section):
     master_store: str | None = None
@@ -452,10 +457,12 @@ def _check_references(raw: dict) -> list[str]:
 
     for market_name, market in _sections(raw.get("markets")):
         need_store(f"markets.{market_name}.target", market.get("target"))
-        if market.get("shopify_market") and stores.get(market.get("target"), {}).get("platform") != "shopify":
+        target = stores.get(market.get("target"))
+        if market.get("shopify_market") and isinstance(target, dict) and not _has_markets(target):
+            with_markets = " or ".join(p.title for p in registry.platforms() if _offers_markets(p)) or "no"
             problems.append(
-                f"markets.{market_name}.shopify_market: only a Shopify target has markets; "
-                "remove it or point target at a Shopify store"
+                f"markets.{market_name}.shopify_market: only a target with markets ({with_markets}) takes it; "
+                "remove it or point target at such a store"
             )
     pricing = raw.get("pricing") if isinstance(raw.get("pricing"), dict) else {}
     need_store("pricing.master_store", pricing.get("master_store"))
@@ -464,6 +471,20 @@ def _check_references(raw: dict) -> list[str]:
     for channel, _ in _sections(inventory.get("channels")):
         need_store(f"inventory.channels.{channel}", channel)
     return problems
+
+
+def _offers_markets(platform: registry.Platform) -> bool:
+    """Whether the platform's stores sell to markets of their own: per-market prices or translations."""
+    adapter = platform.adapter()
+    return adapter.price_target(per_market=True) is not None or bool(
+        adapter.translations and adapter.translations.per_market
+    )
+
+
+def _has_markets(store: dict) -> bool:
+    name = store.get("platform")
+    platform = registry.get(name) if isinstance(name, str) else None  # an unknown one is reported on its own
+    return platform is None or _offers_markets(platform)
 
 
 def _sections(node: Any) -> list[tuple[str, dict]]:

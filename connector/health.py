@@ -47,8 +47,7 @@ class ServiceCollector:
             client = runtime.config.client.name
             for store, adapter in runtime.adapters.items():
                 requests.add_metric([client, store], adapter.requests.reads + adapter.requests.writes)
-                transport = getattr(adapter, "transport", None)
-                waits.add_metric([client, store], float(getattr(transport, "throttle_waits_seconds", 0.0)))
+                waits.add_metric([client, store], adapter.throttle_wait_seconds)
                 health = runtime.health[store]
                 disabled.add_metric([client, store], 1 if health.disabled else 0)
                 for job, at in health.last_success.items():

@@ -1,7 +1,7 @@
 """`connector run`: one APScheduler process serving one or many clients on their schedules.
 
 Per client and store: pull jobs for orders, products and customers, and for abandoned checkouts where the
-store's adapter reads them (Shopify), on the orders schedule; per client: inventory, prices and translations.
+store's adapter reads them, on the orders schedule; per client: inventory, prices and translations.
 Every job has `max_instances=1` and coalesces missed runs (a pause never replays a backlog).
 Jobs touching the same store never overlap: each store has a lock, and client-wide jobs take all of the
 client's store locks in name order. A pull of orders that sees new or changed orders starts the client's
@@ -58,7 +58,7 @@ class StoreHealth:
 
 
 class ClientRuntime:
-    """One client's config, adapters (kept between runs: Shopify pacing lives in them) and store health."""
+    """One client's config, adapters (kept between runs: rate-limit pacing lives in them) and store health."""
 
     def __init__(self, config: ClientConfig):
         self.config = config

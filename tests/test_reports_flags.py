@@ -178,7 +178,9 @@ CONFIG = {
 
 
 class RecordingAdapter:
-    """Stands in for the platform adapters until they offer `tag_order`; records what it is asked."""
+    """Stands in for a platform adapter that tags orders; records what it is asked."""
+
+    tags_orders = True
 
     def __init__(self, name, fail_on=()):
         self.name = name
@@ -241,6 +243,9 @@ def test_tagging_names_an_adapter_that_cannot_tag(tmp_path):
     )  # fmt: skip
 
     class NoTagging:
+        platform = "woocommerce"
+        tags_orders = False
+
         def close(self):
             pass
 

@@ -311,14 +311,16 @@ def test_a_write_that_changes_nothing_is_not_sent(adapter):
 
 
 def price_write(sim, sku: str, price: str, compare_at: str | None = None, **extra) -> PriceWrite:
+    """A write for Shopify's `price` and `compareAtPrice`: a compare-at price is the list price of a sale."""
     variant = sim.shop.variants_by_sku[sku]
+    if compare_at is not None:
+        price, extra["sale_price"] = compare_at, Decimal(price)
     return PriceWrite(
         sku=sku,
         variant_id=gid("ProductVariant", variant.id),
         product_id=gid("Product", variant.product.id),
         currency=extra.pop("currency", "EUR"),
         price=Decimal(price),
-        compare_at_price=None if compare_at is None else Decimal(compare_at),
         **extra,
     )
 

@@ -2,7 +2,8 @@
 
 Every job run is recorded in `sync_runs` (start, end, outcome, counts, error) by `recorded_run`, which the
 service uses too. A failing store never stops the other stores. A resource is pulled only from the stores whose
-adapter reads it (`StoreAdapter.resources`): `all` takes abandoned checkouts from the Shopify stores only.
+adapter reads it (`StoreAdapter.resources`): `all` takes abandoned checkouts only from stores whose platform
+offers them.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from connector.config import ClientConfig
 from connector.errors import UsageError
 from connector.jobs.pull import PullSummary, pull
 from connector.logs import redact
+from connector.platforms import registry
 from connector.platforms.base import ALL_RESOURCES, StoreAdapter
 from connector.platforms.errors import PlatformError
 from connector.platforms.registry import open_adapter
@@ -114,9 +116,9 @@ def _readers(opened: dict[str, StoreAdapter], resource: str) -> list[StoreAdapte
 
 def _nobody_reads(resource: str, opened: dict[str, StoreAdapter]) -> str:
     stores = ", ".join(f"{name} ({adapter.platform})" for name, adapter in opened.items())
-    return (
-        f"none of the stores synced reads {resource} ({stores}); abandoned checkouts come from Shopify only"
-    )
+    sources = " or ".join(registry.titles(reading=resource)) or "no platform"
+    what = resource.replace("_", " ")
+    return f"none of the stores synced reads {resource} ({stores}); {what} come from {sources} only"
 
 
 def _pull_with_progress(state, adapter, resource, full, console: Console, quiet: bool) -> dict[str, Any]:

@@ -3,6 +3,12 @@
 Jobs speak records and SKUs; an adapter turns them into the platform's requests (paging, batching,
 compare-and-set, cost pacing) and the platform's answers back into records. Every adapter counts the requests
 it sends, so benchmarks and the "no change, no write" invariant can be checked from outside.
+
+What a platform can do is data on its adapter class, so a job, a report or the service asks the capability
+and never which platform it talks to: the resources it reads, whether it replays stock writes, the price
+targets it offers (`price_targets`), how it holds translations (`translations`), whether it tags orders
+(`tags_orders`). Every call they make is declared here; an adapter without a capability answers its call
+with `Unsupported`.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Generic, Literal, TypeVar
 
+from connector.platforms.errors import PlatformError
 from connector.records import AbandonedCheckout, Customer, Order, Product, StockLevel
 
 Resource = Literal["products", "orders", "customers", "abandoned_checkouts"]
@@ -68,15 +75,74 @@ class StockWrite:
 
 
 @dataclass(frozen=True)
+class PriceShape:
+    """How a store shows a list price and a sale price under it in its two price fields (main, second).
+
+    The one place of the sale rule: either the main field is the list price and the second the sale price
+    (`LIST_AND_SALE`), or the main field is what the customer pays and the second the list price struck
+    through while on sale (`PRICE_AND_COMPARE_AT`)."""
+
+    second: str  # what tables call the second field: "sale" or "compare-at"
+    record_field: str  # the Variant field that holds the second price: "sale_price" or "compare_at_price"
+    sale_in_main: bool
+
+    def shown(self, list_price: Decimal, sale_price: Decimal | None) -> tuple[Decimal, Decimal | None]:
+        """(main, second) as the store shows a list price and an optional sale price."""
+        if self.sale_in_main and sale_price is not None:
+            return sale_price, list_price
+        return list_price, sale_price
+
+    def neutral(self, main: Decimal | None, second: Decimal | None) -> tuple[Decimal | None, Decimal | None]:
+        """(list price, sale price) of what the store shows; a compare-at price not above the price is no sale."""
+        if not self.sale_in_main:
+            return main, second
+        if main is not None and second is not None and second > main:
+            return second, main
+        return main, None
+
+
+LIST_AND_SALE = PriceShape("sale", "sale_price", sale_in_main=False)
+PRICE_AND_COMPARE_AT = PriceShape("compare-at", "compare_at_price", sale_in_main=True)
+
+
+@dataclass(frozen=True)
+class PriceTarget:
+    """Where a store takes a market's prices.
+
+    `per_market` targets are the prices of one market of the store (named by the market's `shopify_market`),
+    read live with `current_prices`; the others are the store's own variant prices, read from the pull."""
+
+    kind: str  # names the target in results (`target_kind`)
+    where: str  # how tables name it; formatted with store and market
+    shape: PriceShape
+    per_market: bool = False
+
+
+@dataclass(frozen=True)
+class TranslationSupport:
+    """How a store holds translated texts.
+
+    `per_locale`: beside the source texts, per locale (and per market where `per_market`); the store knows what
+    it holds, so the job need not compare with the pulled texts. Otherwise the translation is written into the
+    product's own texts: the store holds one language, and its pulled texts are what it shows."""
+
+    fields: frozenset[str]  # the connector's field names it can hold: title, description, short_description
+    per_locale: bool
+    per_market: bool = False
+
+
+@dataclass(frozen=True)
 class PriceWrite:
-    """Set one variant's prices in a currency; `market` names a Shopify market's price list, if any."""
+    """Set one variant's prices in a currency: its list price, and a sale price under it while on sale.
+
+    Platform-neutral: each adapter maps the pair to its own fields (its price target's `shape`). `market` names
+    a market of the store for a per-market price target, if any."""
 
     sku: str
     variant_id: str
     product_id: str
     currency: str
     price: Decimal
-    compare_at_price: Decimal | None = None
     sale_price: Decimal | None = None
     market: str | None = None
 
@@ -117,6 +183,10 @@ class RequestCounter:
             self.reads += 1
 
 
+class Unsupported(PlatformError):
+    """The store's platform does not offer this call (its adapter's capabilities say so beforehand)."""
+
+
 class StoreAdapter(ABC):
     platform: str
     attempts: int = 8  # per request, for transient failures; `connector check` wants 1: fail fast, say why
@@ -125,6 +195,12 @@ class StoreAdapter(ABC):
     replays_stock_writes: bool = False
     # The resources `read` serves; the sync runner and the service pull only these from the store.
     resources: tuple[Resource, ...] = RESOURCES
+    # Where the store takes prices: its own variant prices, and/or per-market prices.
+    price_targets: tuple[PriceTarget, ...] = ()
+    # How it holds translated texts; None when it takes none.
+    translations: TranslationSupport | None = None
+    # Whether `tag_order` marks an order on the store (fraud flags).
+    tags_orders: bool = False
 
     def __init__(self, name: str, config: Any):
         self.name = name
@@ -150,7 +226,32 @@ class StoreAdapter(ABC):
 
     @abstractmethod
     def write_prices(self, writes: list[PriceWrite]) -> list[WriteOutcome]:
-        """Apply prices in as few requests as the platform allows."""
+        """Apply prices in as few requests as the platform allows, each in its target's shape."""
+
+    @classmethod
+    def price_target(cls, *, per_market: bool) -> PriceTarget | None:
+        """The store's own prices (per_market False), or one market's (True); None when it offers none."""
+        return next((t for t in cls.price_targets if t.per_market == per_market), None)
+
+    def current_prices(
+        self, skus: Iterable[str], market: str | None = None
+    ) -> dict[str, tuple[Decimal | None, Decimal | None]]:
+        """The prices the store shows now by SKU, as (main, second) in its price target's shape; with `market`,
+        those of that market (a SKU without a price there is absent)."""
+        raise Unsupported(self.name, "this store cannot read its current prices")
+
+    def write_translations(self, writes: list[TranslationWrite]) -> list[WriteOutcome]:
+        """Publish translated texts (see `translations`); one outcome per write."""
+        raise Unsupported(self.name, "this store takes no translations")
+
+    def tag_order(self, order_id: str, text: str) -> None:
+        """Mark an order with a short text (see `tags_orders`); raises a PlatformError when refused."""
+        raise Unsupported(self.name, "this store cannot tag orders")
+
+    @property
+    def throttle_wait_seconds(self) -> float:
+        """Seconds spent pacing for the platform's rate limits so far."""
+        return 0.0
 
     def close(self) -> None:  # noqa: B027 - optional hook
         pass

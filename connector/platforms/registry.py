@@ -71,7 +71,9 @@ def get(name: str) -> Platform | None:
 def platform_of(store_config: Any) -> Platform:
     platform = get(getattr(store_config, "platform", ""))
     if platform is None:
-        raise ValueError(f"unknown platform {getattr(store_config, 'platform', None)!r}; use one of {names()}")
+        raise ValueError(
+            f"unknown platform {getattr(store_config, 'platform', None)!r}; use one of {names()}"
+        )
     return platform
 
 

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from connector.config import ClientConfig
+from connector.platforms import registry
 from connector.rates import RateBook
 from connector.reports.convert import Converter
 from connector.reports.data import ReportError, load_abandoned_checkouts, load_orders, load_traffic
@@ -102,7 +103,7 @@ def _kpis(
     checkout_stores = [
         name
         for name, store in config.stores.items()
-        if store.platform == "shopify" and request.store in (None, name)
+        if "abandoned_checkouts" in registry.adapter_class(store).resources and request.store in (None, name)
     ]
     return compute_kpis(
         orders,
@@ -113,6 +114,7 @@ def _kpis(
         traffic=load_traffic(config),
         abandoned=load_abandoned_checkouts(state, config, store=request.store),
         checkout_stores=checkout_stores,
+        checkout_platforms=" or ".join(registry.titles(reading="abandoned_checkouts")),
         only_market=request.market,
         store=request.store,
     )

@@ -118,12 +118,14 @@ def compute_kpis(
     traffic: Sequence[TrafficRow] | None = None,
     abandoned: Sequence[AbandonedCheckout] | None = None,
     checkout_stores: Collection[str] = (),
+    checkout_platforms: str = "",
     only_market: str | None = None,
     store: str | None = None,
 ) -> KpiReport:
     """`orders`: every order held (all statuses, all history, already restricted to `store` if any).
     `traffic` None: no traffic CSV configured; `abandoned` None: no abandoned checkouts in the state;
-    `checkout_stores`: the stores whose abandoned checkouts are recorded (the Shopify stores)."""
+    `checkout_stores`: the stores whose abandoned checkouts are recorded (their platforms read them);
+    `checkout_platforms`: how messages name those platforms."""
     previous = period.previous()
     sales = [o for o in orders if is_sale(o.status) and o.day <= period.until]
     excluded = Counter(
@@ -142,6 +144,7 @@ def compute_kpis(
         traffic=traffic,
         abandoned=abandoned,
         checkout_stores=frozenset(checkout_stores),
+        checkout_platforms=checkout_platforms or "a platform that offers them",
         weeks=weeks_of(period),
     )
     in_period = [o for o in sales if o.day in period]
@@ -206,6 +209,7 @@ class _Context:
     traffic: Sequence[TrafficRow] | None
     abandoned: Sequence[AbandonedCheckout] | None
     checkout_stores: frozenset[str]
+    checkout_platforms: str
     weeks: list[date]
     _lifetime: dict[tuple[str, str | None], Money] = field(default_factory=dict)
 
@@ -370,12 +374,13 @@ class _Context:
     def _abandonment(self, markets, orders: list[OrderFact], unavailable):
         if self.abandoned is None:
             unavailable["cart_abandonment_rate"] = (
-                "abandoned checkouts are not in the state yet (pull a Shopify store first)"
+                f"abandoned checkouts are not in the state yet (pull a {self.checkout_platforms} store first)"
             )
             return None, None
         if not self.checkout_stores:
             unavailable["cart_abandonment_rate"] = (
-                "no Shopify store in this report; abandoned checkouts come from Shopify"
+                f"no {self.checkout_platforms} store in this report; abandoned checkouts come from"
+                f" {self.checkout_platforms}"
             )
             return None, None
         abandoned = sum(
@@ -385,7 +390,9 @@ class _Context:
         )
         completed = sum(1 for o in orders if o.store in self.checkout_stores)
         if abandoned + completed == 0:
-            unavailable["cart_abandonment_rate"] = "no checkouts on Shopify stores for this market and period"
+            unavailable["cart_abandonment_rate"] = (
+                f"no checkouts on {self.checkout_platforms} stores for this market and period"
+            )
             return abandoned, None
         return abandoned, _ratio(abandoned, abandoned + completed)
 

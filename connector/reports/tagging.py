@@ -1,4 +1,4 @@
-"""Tagging flagged orders back on their store (a WooCommerce order note, a Shopify order tag), once per order.
+"""Tagging flagged orders back on their store (`StoreAdapter.tag_order`: a note or a tag), once per order.
 
 Off by default: `connector report flags --tag`, or `tag_flagged_orders = true` in `[reports]`. Each order
 tagged is remembered in the state, in the same step as the store's answer, so a second run tags nothing again.
@@ -29,7 +29,7 @@ class TagOutcome:
 
 
 def tag_text(flagged: FlaggedOrder) -> str:
-    """One line, no commas (Shopify splits tags at commas): `connector flags: kind; kind`."""
+    """One line, no commas (a platform may split tags at commas): `connector flags: kind; kind`."""
     return f"{TAG_PREFIX}: {'; '.join(flagged.kinds)}"
 
 
@@ -74,8 +74,8 @@ def _tag_store(config, state, store, orders, open_adapter, now, outcome: TagOutc
         fail_all(redact(f"cannot open store {store}: {error}"))
         return
     try:
-        if not callable(getattr(adapter, "tag_order", None)):
-            fail_all(f"the {store_config.platform} adapter of store {store} cannot tag orders")
+        if not adapter.tags_orders:
+            fail_all(f"the {adapter.platform} adapter of store {store} cannot tag orders")
             return
         for flagged in orders:
             text = tag_text(flagged)

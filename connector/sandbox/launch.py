@@ -92,7 +92,9 @@ def _config_text(sandbox: Sandbox, schedule_seconds: int) -> str:
         'state_file = "sandbox.sqlite"\nbase_prices_include_vat = true\nbase_vat_rate = 20\n',
     ]
     for name, sim in sandbox.stores.items():
-        table, env = _platform_of(sim).sandbox_store(name, sim, "SANDBOX_" + name.upper().replace("-", "_"), 15)
+        table, env = _platform_of(sim).sandbox_store(
+            name, sim, "SANDBOX_" + name.upper().replace("-", "_"), 15
+        )
         sandbox.env |= env
         parts.append(table)
     for market, countries, language in MARKET_STORES:

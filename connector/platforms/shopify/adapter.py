@@ -31,7 +31,7 @@ Shopify applies a call all or nothing, so refused items are taken out and the re
 never recorded replays the first answer rather than applying twice (`replays_stock_writes`).
 `productVariantsBulkUpdate` for variant prices, several products in one request through GraphQL aliases;
 `priceListFixedPricesAdd` for a market's price list. A PriceWrite with a sale price sends price = the sale
-price and compareAtPrice = the regular price (Shopify's way of showing a sale).
+price and compareAtPrice = the list price (Shopify's way of showing a sale: `PRICE_AND_COMPARE_AT`).
 
 Fields the records take from the 2026-10 schema: an order's `status` is `displayFinancialStatus` lower-cased
 ("paid", "partially_refunded", ...), or "cancelled" when `cancelledAt` is set; its `risk_level` is the highest
@@ -53,19 +53,24 @@ from decimal import Decimal
 from typing import Any
 
 from connector.platforms.base import (
+    PRICE_AND_COMPARE_AT,
     RESOURCES,
     DataProblem,
     Page,
+    PriceTarget,
     PriceWrite,
     Resource,
     StockWrite,
     StoreAdapter,
     StoreInfo,
+    TranslationSupport,
+    TranslationWrite,
     WriteOutcome,
 )
 from connector.platforms.errors import AuthError, BadRequestError, BadResponseError, PlatformError
 from connector.platforms.retry import retrying
 from connector.platforms.shopify import documents, normalise
+from connector.platforms.shopify.translations import translatable_fields, write_translations
 from connector.platforms.shopify.transport import ShopifyTransport
 from connector.records import AbandonedCheckout, Customer, Order, Product, StockLevel
 
@@ -201,6 +206,13 @@ class ShopifyAdapter(StoreAdapter):
     platform = "shopify"
     replays_stock_writes = True  # the idempotency key follows the marks: see idempotency_key
     resources = (*RESOURCES, "abandoned_checkouts")
+    price_targets = (
+        PriceTarget("shopify_variants", "{store} (Shopify variant prices)", PRICE_AND_COMPARE_AT),
+        PriceTarget("shopify_price_list", "{store}, market {market} (price list)", PRICE_AND_COMPARE_AT, True),
+    )
+    # translationsRegister: per locale, optionally per market, beside the product's own texts.
+    translations = TranslationSupport(translatable_fields(), per_locale=True, per_market=True)
+    tags_orders = True
 
     def __init__(self, name: str, config: Any, *, transport: ShopifyTransport | None = None):
         super().__init__(name, config)
@@ -226,6 +238,10 @@ class ShopifyAdapter(StoreAdapter):
         """Attempts per request for transient failures (`connector check` sets 1), applied to the transport."""
         self._attempts = value
         self.transport._policy = retrying(value, store=self.name)
+
+    @property
+    def throttle_wait_seconds(self) -> float:
+        return float(self.transport.throttle_waits_seconds)
 
     def close(self) -> None:
         self.transport.close()
@@ -628,13 +644,8 @@ class ShopifyAdapter(StoreAdapter):
 
     @staticmethod
     def displayed_prices(write: PriceWrite) -> tuple[Decimal, Decimal | None]:
-        """(price, compareAtPrice) as Shopify shows them: a sale is the sale price against the regular one."""
-        if write.sale_price is not None:
-            return (
-                write.sale_price,
-                write.compare_at_price if write.compare_at_price is not None else write.price,
-            )
-        return write.price, write.compare_at_price
+        """(price, compareAtPrice) as Shopify shows them: a sale is the sale price against the list price."""
+        return PRICE_AND_COMPARE_AT.shown(write.price, write.sale_price)
 
     def write_prices(self, writes: list[PriceWrite]) -> list[WriteOutcome]:
         outcomes: dict[int, WriteOutcome] = {}
@@ -848,10 +859,8 @@ class ShopifyAdapter(StoreAdapter):
             messages = "; ".join(str(e.get("message")) for e in errors)
             raise BadRequestError(self.name, f"order {order_id}: tag refused: {messages}")
 
-    def write_translations(self, writes: list) -> list[WriteOutcome]:
+    def write_translations(self, writes: list[TranslationWrite]) -> list[WriteOutcome]:
         """Translated texts per product, locale and market (connector.platforms.shopify.translations)."""
-        from connector.platforms.shopify.translations import write_translations
-
         return write_translations(self.transport, writes)
 
 

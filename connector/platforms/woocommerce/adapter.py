@@ -30,13 +30,16 @@ import requests
 import woocommerce
 
 from connector.platforms.base import (
+    LIST_AND_SALE,
     DataProblem,
     Page,
+    PriceTarget,
     PriceWrite,
     Resource,
     StockWrite,
     StoreAdapter,
     StoreInfo,
+    TranslationSupport,
     TranslationWrite,
     WriteOutcome,
 )
@@ -60,8 +63,17 @@ BATCH_LIMIT = 100
 STOCK_MARK_KEY = "_connector_stock_write"  # product meta: mark of the last stock write
 
 
+# The connector's field names -> a WooCommerce product's fields.
+TEXT_FIELDS = {"title": "name", "description": "description", "short_description": "short_description"}
+
+
 class WooCommerceAdapter(StoreAdapter):
     platform = "woocommerce"
+    # A store's own regular and sale prices; no markets.
+    price_targets = (PriceTarget("woocommerce", "{store} (WooCommerce)", LIST_AND_SALE),)
+    # Translations go into the products' own texts: a store holds one language.
+    translations = TranslationSupport(frozenset(TEXT_FIELDS), per_locale=False)
+    tags_orders = True  # as a private order note
 
     def __init__(self, name: str, config: Any, *, cost_meta_key: str = "_cost"):
         super().__init__(name, config)
@@ -237,9 +249,10 @@ class WooCommerceAdapter(StoreAdapter):
                 message = f"WooCommerce has no markets; cannot price {w.market!r}"
                 refused.append(WriteOutcome(w.sku, False, message=message))
                 continue
+            regular, sale = LIST_AND_SALE.shown(w.price, w.sale_price)
             fields = {
-                "regular_price": self._price_text(w.price),
-                "sale_price": "" if w.sale_price is None else self._price_text(w.sale_price),
+                "regular_price": self._price_text(regular),
+                "sale_price": "" if sale is None else self._price_text(sale),
             }
             items.append((w.sku, w.product_id, w.variant_id, fields))
         return refused + self._batched(items)
@@ -280,10 +293,13 @@ class WooCommerceAdapter(StoreAdapter):
 
     def write_translations(self, writes: list[TranslationWrite]) -> list[WriteOutcome]:
         """Translated texts into the products of this (market's own) store, through products/batch."""
-        names = {"title": "name", "description": "description", "short_description": "short_description"}
         return self.write_products(
             [
-                (w.sku, w.product_id, {names[name]: text for name, text in w.fields.items() if name in names})
+                (
+                    w.sku,
+                    w.product_id,
+                    {TEXT_FIELDS[name]: text for name, text in w.fields.items() if name in TEXT_FIELDS},
+                )
                 for w in writes
             ]
         )
