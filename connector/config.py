@@ -10,6 +10,7 @@ the key path and the fix:
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 import re
@@ -27,6 +28,8 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from connector.logs import register_secret
 from connector.platforms import registry
+from connector.pricing.schema import UNKNOWN_KEY_TYPES, BasePricing, MarketPricing
+from connector.pricing.values import name_siblings
 
 ENV_PREFIX = "env:"
 SECRET_KEYS = frozenset({"consumer_key", "consumer_secret", "access_token", "api_key"})
@@ -43,14 +46,6 @@ class ConfigError(Exception):
 
 
 # --- ISO codes and other checked strings -------------------------------------------------------------------
-
-
-def _currency(code: str) -> str:
-    if pycountry.currencies.get(alpha_3=code.upper()) is None or code != code.upper():
-        raise ValueError(
-            f"unknown currency {code!r}; use an ISO 4217 code in capitals such as EUR, USD, GBP, JPY"
-        )
-    return code
 
 
 def _country(code: str) -> str:
@@ -113,7 +108,6 @@ def schedule_seconds(text: str) -> int | None:
     return int(match.group(1)) * {"s": 1, "m": 60, "h": 3600}[match.group(2)]
 
 
-Currency = Annotated[str, AfterValidator(_currency)]
 Country = Annotated[str, AfterValidator(_country)]
 Language = Annotated[str, AfterValidator(_language)]
 TimeZoneName = Annotated[str, AfterValidator(_timezone)]
@@ -129,14 +123,15 @@ class Section(BaseModel):
 # --- sections ---------------------------------------------------------------------------------------------
 
 
-class ClientSection(Section):
+class ClientSection(BasePricing, Section):
+    """The client, and its base prices' settings (base_currency, base_prices_include_vat, base_vat_rate:
+    connector/pricing/schema.py, the one schema of price rules)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     name: str = Field(min_length=1)
-    base_currency: Currency
     timezone: TimeZoneName = "UTC"
     state_file: str = ""
-    # Required once markets are priced (checked in load_config): a silent default would mean "0 % VAT".
-    base_prices_include_vat: bool | None = None
-    base_vat_rate: Percent | None = None
 
 
 def _store_table(value: Any) -> Any:
@@ -167,34 +162,16 @@ def __getattr__(name: str) -> type:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class Rounding(Section):
-    rule: Literal["minor", "charm", "end_in_9", "step"] = "minor"
-    ending: Decimal | None = None
-    step: Decimal | None = None
-    direction: Literal["up", "nearest", "down"] | None = None
+class MarketConfig(MarketPricing, Section):
+    """A market: where it is, its language and target store, and its price settings (currency, VAT, duty,
+    adjustments, rounding, floor, guardrail: connector/pricing/schema.py, the one schema of price rules)."""
 
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
-class Adjustment(Section):
-    percent: Decimal | None = None
-    fixed: Decimal | None = None
-
-
-class MarketConfig(Section):
     countries: list[Country] = Field(min_length=1)
-    currency: Currency
     language: Language
     target: str
     shopify_market: str | None = None
-    prices_include_vat: bool
-    vat_rate: Percent
-    duty: Literal["DDP", "DDU"] = "DDU"
-    duty_rate: Percent = Decimal(0)
-    de_minimis: Decimal = Field(default=Decimal(0), ge=0)
-    exchange_rate: Decimal | None = Field(default=None, gt=0)
-    adjustments: list[Adjustment] = []
-    rounding: Rounding = Rounding()
-    min_margin: Percent | None = None
-    max_price_change: Percent = Decimal(20)
 
     @property
     def store_market(self) -> str | None:
@@ -311,31 +288,16 @@ def load_config(path: Path | str, *, environ: typing.Mapping[str, str] | None = 
 
     problems = _resolve_env(raw, (), environ)
     config = None
+    priced = bool(raw.get("markets"))  # base_prices_include_vat is then required (the pricing schema)
     try:
-        config = ClientConfig.model_validate({**raw, "path": path})
+        config = ClientConfig.model_validate({**raw, "path": path}, context={"pricing": priced})
     except ValidationError as exc:
         problems += [_describe(err) for err in exc.errors()]
     problems += _check_references(raw)
-    if config is not None:
-        problems += _check_price_rules(config)
     if problems:
         raise ConfigError(path, problems)
     assert config is not None
     return config
-
-
-def _check_price_rules(config: ClientConfig) -> list[str]:
-    """The pricing rules' own checks (rounding grids per currency, VAT settings), once per problem."""
-    from connector.pricing import MarketPriceRules, PricingConfigError
-
-    problems: list[str] = []
-    client = config.client.model_dump()
-    for name, market in config.markets.items():
-        try:
-            MarketPriceRules.from_mapping(market.model_dump(), client, path=f"markets.{name}")
-        except PricingConfigError as exc:
-            problems += [p for p in exc.problems if p not in problems]
-    return problems
 
 
 def _toml_position(message: str) -> str:
@@ -384,7 +346,7 @@ def _describe(err: dict) -> str:
     loc = tuple(err["loc"])
     kind = err["type"]
     where = _key_path(loc)
-    if kind == "extra_forbidden":
+    if kind in UNKNOWN_KEY_TYPES:
         known = _known_keys(loc[:-1])
         close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.5)
         hint = f"did you mean {close[0]!r}?" if close else f"valid keys here: {', '.join(sorted(known))}"
@@ -395,7 +357,7 @@ def _describe(err: dict) -> str:
         return f"{where}: unknown platform; use {_either(registry.names())}"
     if kind == "missing_platform":
         return f"{where}: required key is missing; add platform = {_either(registry.names())}"
-    message = err["msg"].removeprefix("Value error, ")
+    message = name_siblings(err["msg"].removeprefix("Value error, "), _key_path(loc[:-1]))
     got = err.get("input")
     if kind != "value_error" and not isinstance(got, dict | list) and loc and loc[-1] not in SECRET_KEYS:
         message += f" (got {got!r})"
@@ -433,6 +395,8 @@ def _known_keys(loc: tuple) -> list[str]:
         return sorted(names)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [name for name in annotation.model_fields if name != "path"]
+    if dataclasses.is_dataclass(annotation):
+        return [item.name for item in dataclasses.fields(annotation)]
     return []
 
 

@@ -19,12 +19,16 @@ the largest grid price at or below the value. None gives a price of zero or less
 first positive grid price gets that price.
 """
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, ConfigDict, ValidationInfo, field_validator
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from connector.pricing.currency import minor_unit, minor_unit_digits
+from connector.pricing.values import Number, problem
 
 CHARM_ENDING_PLACES = 2
 HALF = Decimal("0.5")
@@ -41,6 +45,23 @@ class Direction(StrEnum):
     UP = "up"
     NEAREST = "nearest"
     DOWN = "down"
+
+
+def _rule(value: Any) -> RoundingRule:
+    try:
+        return RoundingRule(value)
+    except ValueError:
+        choices = ", ".join(f'"{r.value}"' for r in RoundingRule)
+        raise problem(f"{value!r} is not a rounding rule; use one of {choices}") from None
+
+
+def _direction(value: Any) -> Direction | None:
+    if value is None:
+        return None
+    try:
+        return Direction(value)
+    except ValueError:
+        raise problem(f'{value!r} is not a direction; use "up", "nearest" or "down"') from None
 
 
 DEFAULT_DIRECTION = {
@@ -87,12 +108,63 @@ class Grid:
         return value > 0 and (value - self.offset) % self.spacing == 0
 
 
-@dataclass(frozen=True)
+@pydantic_dataclass(frozen=True, config=ConfigDict(extra="forbid", validate_default=True))
 class Rounding:
-    rule: RoundingRule = RoundingRule.MINOR
-    direction: Direction = Direction.NEAREST
-    ending: Decimal | None = None
-    step: Decimal | None = None
+    """A market's rounding rule, checked as it is built (from a config table or in code): the grid it rounds
+    to, and the direction. Messages name sibling keys as `{key}` (see `connector.pricing.schema`)."""
+
+    rule: Annotated[RoundingRule, BeforeValidator(_rule)] = RoundingRule.MINOR
+    direction: Annotated[Direction | None, BeforeValidator(_direction)] = None
+    ending: Number | None = None
+    step: Number | None = None
+
+    @field_validator("direction")
+    @classmethod
+    def _default_direction(cls, value: Direction | None, info: ValidationInfo) -> Direction:
+        if value is not None:
+            return value
+        return DEFAULT_DIRECTION.get(info.data.get("rule", RoundingRule.MINOR), Direction.NEAREST)
+
+    @field_validator("ending")
+    @classmethod
+    def _charm_ending(cls, value: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        rule = info.data.get("rule")
+        if rule is None:  # the rule is wrong: reported on its own
+            return value
+        if rule is not RoundingRule.CHARM:
+            if value is not None:
+                raise problem('only used with rule = "charm"; remove it or change the rule')
+            return None
+        ending = Decimal("0.99") if value is None else value
+        if not (0 <= ending < 1) or ending != ending.quantize(Decimal(1).scaleb(-CHARM_ENDING_PLACES)):
+            raise problem(f"{ending} is not a price ending; use a fraction from 0.00 to 0.99 such as 0.99")
+        return ending
+
+    @field_validator("step")
+    @classmethod
+    def _grid_step(cls, value: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        rule = info.data.get("rule")
+        if rule is None:
+            return value
+        if rule is not RoundingRule.STEP:
+            if value is not None:
+                raise problem('only used with rule = "step"; remove it or change the rule')
+            return None
+        if value is None:
+            raise problem('missing; rule = "step" needs a step such as 0.05, 5 or 10')
+        if value <= 0:
+            raise problem(f"{value} must be greater than zero, such as 0.05, 5 or 10")
+        return value
+
+    def step_problem(self, currency: str) -> str | None:
+        """Why the step does not fit the currency's minor unit, if it does not (checked with the market)."""
+        unit = minor_unit(currency)
+        if self.step is None or self.step % unit == 0:
+            return None
+        return (
+            f"{self.step} is not a multiple of {currency}'s minor unit {unit}"
+            f" ({minor_unit_digits(currency)} decimals); use a multiple of {unit}"
+        )
 
     def grid(self, currency: str) -> Grid:
         unit = minor_unit(currency)
@@ -120,81 +192,3 @@ class Rounding:
         if self.rule is RoundingRule.STEP:
             return f"step {self.step}, {self.direction}"
         return f"{self.rule}, {self.direction}"
-
-
-def rounding_from_mapping(table: object, currency: str, path: str, problems: list[str]) -> Rounding:
-    """Build a Rounding from the config table `rounding = {rule = ..., ...}`; append problems found."""
-    if table is None:
-        return Rounding()
-    if isinstance(table, Mapping):
-        table = {key: value for key, value in table.items() if value is not None}
-    else:
-        problems.append(f'{path}: must be a table such as {{ rule = "charm", ending = 0.99 }}')
-        return Rounding()
-    allowed = {"rule", "ending", "step", "direction"}
-    for key in sorted(set(table) - allowed):
-        problems.append(f"{path}.{key}: unknown key; the rounding table takes {', '.join(sorted(allowed))}")
-
-    raw_rule = table.get("rule", RoundingRule.MINOR.value)
-    try:
-        rule = RoundingRule(raw_rule)
-    except ValueError:
-        choices = ", ".join(f'"{r.value}"' for r in RoundingRule)
-        problems.append(f"{path}.rule: {raw_rule!r} is not a rounding rule; use one of {choices}")
-        return Rounding()
-
-    raw_direction = table.get("direction", DEFAULT_DIRECTION[rule].value)
-    try:
-        direction = Direction(raw_direction)
-    except ValueError:
-        problems.append(
-            f'{path}.direction: {raw_direction!r} is not a direction; use "up", "nearest" or "down"'
-        )
-        direction = DEFAULT_DIRECTION[rule]
-
-    ending = step = None
-    if rule is RoundingRule.CHARM:
-        ending = _charm_ending(table.get("ending", Decimal("0.99")), f"{path}.ending", problems)
-    elif "ending" in table:
-        problems.append(f'{path}.ending: only used with rule = "charm"; remove it or change the rule')
-    if rule is RoundingRule.STEP:
-        step = _step(table.get("step"), currency, f"{path}.step", problems)
-    elif "step" in table:
-        problems.append(f'{path}.step: only used with rule = "step"; remove it or change the rule')
-    if ending is None and rule is RoundingRule.CHARM or step is None and rule is RoundingRule.STEP:
-        return Rounding()
-    return Rounding(rule=rule, direction=direction, ending=ending, step=step)
-
-
-def _charm_ending(value: object, path: str, problems: list[str]) -> Decimal | None:
-    if isinstance(value, bool) or not isinstance(value, Decimal | int):
-        problems.append(f"{path}: must be a number such as 0.99 (parse TOML with parse_float=Decimal)")
-        return None
-    ending = Decimal(value)
-    if not (0 <= ending < 1) or ending != ending.quantize(Decimal(1).scaleb(-CHARM_ENDING_PLACES)):
-        problems.append(
-            f"{path}: {value} is not a price ending; use a fraction from 0.00 to 0.99 such as 0.99"
-        )
-        return None
-    return ending
-
-
-def _step(value: object, currency: str, path: str, problems: list[str]) -> Decimal | None:
-    if value is None:
-        problems.append(f'{path}: missing; rule = "step" needs a step such as 0.05, 5 or 10')
-        return None
-    if isinstance(value, bool) or not isinstance(value, Decimal | int):
-        problems.append(f"{path}: must be a number such as 0.05 (parse TOML with parse_float=Decimal)")
-        return None
-    step = Decimal(value)
-    if not step.is_finite() or step <= 0:
-        problems.append(f"{path}: {value} must be greater than zero, such as 0.05, 5 or 10")
-        return None
-    unit = minor_unit(currency)
-    if step % unit != 0:
-        problems.append(
-            f"{path}: {value} is not a multiple of {currency}'s minor unit {unit}"
-            f" ({minor_unit_digits(currency)} decimals); use a multiple of {unit}"
-        )
-        return None
-    return step
