@@ -1,15 +1,20 @@
 """Logging set-up: readable lines on a terminal, JSON lines for services, and secret redaction everywhere.
 
-Every secret resolved from the environment is registered here; `redact()` replaces it in any text, and the
-filter installed on the root handler applies it to every log record (message, arguments and traceback).
+Every secret resolved from the environment is registered here, with the forms it travels in: its
+percent-encoding (a query string, a form body) and, for a key pair sent as HTTP Basic, the base64 of
+`key:secret` (`register_basic_credentials`). `redact()` replaces each of them in any text, and the filter
+installed on the root handler applies it to every log record (message, arguments and traceback). It is the one
+redaction of the connector: the translation providers register their keys here too.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import sys
 import threading
+import urllib.parse
 from datetime import UTC, datetime
 
 REDACTED = "[REDACTED]"
@@ -20,9 +25,20 @@ _secrets_lock = threading.Lock()
 
 
 def register_secret(value: str | None) -> None:
-    if value and len(value) >= _MIN_SECRET_LENGTH:
-        with _secrets_lock:
-            _secrets.add(value)
+    """Redact `value` from now on, as it is and percent-encoded (RFC 3986, and as a form encodes it)."""
+    if not value or len(value) < _MIN_SECRET_LENGTH:
+        return
+    forms = {value, urllib.parse.quote(value, safe=""), urllib.parse.quote_plus(value)}
+    with _secrets_lock:
+        _secrets.update(forms)
+
+
+def register_basic_credentials(user: str | None, password: str | None) -> None:
+    """A key pair sent as HTTP Basic (`Authorization: Basic base64(user:password)`): each part, and the token."""
+    register_secret(user)
+    register_secret(password)
+    if user and password:
+        register_secret(base64.b64encode(f"{user}:{password}".encode()).decode("ascii"))
 
 
 def redact(text: str) -> str:

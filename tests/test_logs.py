@@ -1,8 +1,10 @@
 """No resolved secret reaches a log line, an exception message or --json output."""
 
+import base64
 import io
 import json
 import logging
+import urllib.parse
 
 from connector.cli import main
 from connector.config import load_config
@@ -57,3 +59,24 @@ def test_config_errors_never_print_a_secret(tmp_path, capsys, monkeypatch):
     captured = capsys.readouterr()
     assert "client.timezone: unknown time zone '[REDACTED]'" in captured.err
     assert SECRET not in captured.err + captured.out
+
+
+def test_the_forms_a_secret_travels_in_are_redacted_too(tmp_path):
+    """A WooCommerce key pair goes over https as HTTP Basic (base64 of key:secret); a secret in a query string or
+    a form body is percent-encoded. Each form is as secret as the value."""
+    key, secret = "ck_9f8e7d6c5b4a", "cs_a+b/c=d&e 42"
+    path = tmp_path / "w.toml"
+    path.write_text(
+        '[client]\nname = "w"\nbase_currency = "EUR"\n'
+        '[stores.w]\nplatform = "woocommerce"\nurl = "https://shop.example.com"\n'
+        'consumer_key = "env:W_KEY"\nconsumer_secret = "env:W_SECRET"\n'
+    )
+    load_config(path, environ={"W_KEY": key, "W_SECRET": secret})
+    basic = base64.b64encode(f"{key}:{secret}".encode()).decode()
+    assert basic not in (key, secret) and urllib.parse.quote(secret, safe="") != secret
+    for form in (basic, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)):
+        assert redact(f"Authorization: Basic {form}!") == "Authorization: Basic [REDACTED]!", form
+    out = io.StringIO()
+    setup_logging(stream=out)
+    logging.getLogger("connector.test").warning("GET /wc/v3?consumer_secret=%s", urllib.parse.quote_plus(secret))
+    assert "[REDACTED]" in out.getvalue() and urllib.parse.quote_plus(secret) not in out.getvalue()

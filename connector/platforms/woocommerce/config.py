@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 
 from connector.config import HttpUrl, Section
+from connector.logs import register_basic_credentials
 
 
 class WooCommerceStore(Section):
@@ -17,3 +18,9 @@ class WooCommerceStore(Section):
     consumer_secret: SecretStr
     timeout: int = Field(default=30, ge=1, le=600)
     verify_tls: bool = True
+
+    def model_post_init(self, context: Any) -> None:
+        # Over https the pair travels as HTTP Basic: the base64 of key:secret is a secret as well.
+        register_basic_credentials(
+            self.consumer_key.get_secret_value(), self.consumer_secret.get_secret_value()
+        )

@@ -21,13 +21,6 @@ class ProviderError(Exception):
         self.kind = kind
 
 
-def redact(text: str, *secrets: str | None) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
-
-
 class Provider(ABC):
     """Translates batches of texts. `characters_billed` adds up what the provider counted."""
 

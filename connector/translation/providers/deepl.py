@@ -15,8 +15,9 @@ from collections.abc import Iterator, Sequence
 import deepl
 import deepl.http_client
 
+from connector.logs import redact, register_secret
 from connector.translation.glossary import Glossary, base_language
-from connector.translation.providers.base import Provider, ProviderError, redact
+from connector.translation.providers.base import Provider, ProviderError
 
 MAX_TEXTS_PER_REQUEST = 50  # DeepL's limit for one /v2/translate call
 _FORMALITY = {"more": "prefer_more", "less": "prefer_less"}
@@ -41,6 +42,7 @@ class DeepLProvider(Provider):
         if max_network_retries is not None:
             deepl.http_client.max_network_retries = max_network_retries
         self._auth_key = auth_key
+        register_secret(auth_key)  # never in an error or a log line
         self._server_url = server_url
         self._translator = deepl.Translator(auth_key, server_url=server_url, send_platform_info=False)
         self._variants = {"en": english_variant.upper(), "pt": portuguese_variant.upper()}
@@ -116,14 +118,14 @@ class DeepLProvider(Provider):
         except deepl.TooManyRequestsException:
             raise ProviderError(self.name, "rate_limited", "DeepL answered 429 Too Many Requests") from None
         except deepl.ConnectionException as exc:
-            detail = redact(str(exc), self._auth_key)
+            detail = redact(str(exc))
             raise ProviderError(
                 self.name, "unreachable", f"cannot reach DeepL at {where}: {detail}"
             ) from None
         except deepl.DeepLException as exc:
             status = exc.http_status_code
             kind = "bad_request" if status == 400 else "unexpected"
-            detail = redact(str(exc), self._auth_key)
+            detail = redact(str(exc))
             raise ProviderError(
                 self.name, kind, f"DeepL answered an error (HTTP {status}): {detail}"
             ) from None

@@ -15,8 +15,9 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from connector.logs import redact, register_secret
 from connector.translation.glossary import Glossary, base_language
-from connector.translation.providers.base import Provider, ProviderError, redact
+from connector.translation.providers.base import Provider, ProviderError
 
 MAX_TEXTS_PER_REQUEST = 50
 
@@ -36,6 +37,7 @@ class LibreTranslateProvider(Provider):
         super().__init__()
         self._url = url.rstrip("/")
         self._api_key = api_key or None
+        register_secret(self._api_key)  # never in an error or a log line
         self._timeout = timeout
         self._session = requests.Session()
         retry = Retry(
@@ -79,7 +81,7 @@ class LibreTranslateProvider(Provider):
         try:
             response = self._session.post(f"{self._url}/translate", json=payload, timeout=self._timeout)
         except requests.RequestException as exc:
-            detail = redact(f"{type(exc).__name__}: {exc}", self._api_key)
+            detail = redact(f"{type(exc).__name__}: {exc}")
             raise ProviderError(
                 self.name, "unreachable", f"cannot reach LibreTranslate at {self._url}: {detail}"
             ) from None
@@ -109,7 +111,7 @@ class LibreTranslateProvider(Provider):
             message = str(response.json().get("error", ""))
         except (ValueError, AttributeError):
             message = response.text[:200]
-        message = redact(message, self._api_key)
+        message = redact(message)
         status = response.status_code
         if status == 403:
             return ProviderError(
