@@ -174,3 +174,29 @@ def test_text_inside_style_and_script_is_not_wrapped() -> None:
 
 def test_text_content_decodes_entities_and_drops_tags() -> None:
     assert text_content("<p>Cr&egrave;me&nbsp;<b>douce</b> &amp; pure</p>") == "Crème douce & pure"
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        SOURCE,
+        "a < b &amp; c > d",
+        "<!-- note --><p>x<br/>y</p><p/>",
+        "<p>texte &eacute;crit\n<em>sur</em>\ndeux lignes</p>",
+        "<script>if (a < b) { x = '<p>'; }</script><p>ok</p>",
+        "<p>pas fermé <b",
+    ],
+)
+def test_one_tokenizer_cuts_markup_into_pieces_that_give_it_back(markup: str) -> None:
+    from connector.translation.html_safety import tokens
+
+    pieces = tokens(markup)
+    assert "".join(piece.raw for piece in pieces) == markup
+    assert [(p.kind, p.tag) for p in pieces if p.kind in ("start", "end", "void")] == [
+        (t.kind, t.tag) for t in tag_skeleton(markup)
+    ]
+    # what protect leaves outside its kept spans is the markup's own tags, in the same order
+    protected = protect(markup, is_html=True)
+    kept_tags = [t for t in tag_skeleton(protected.markup) if t.tag != "span" or t.kind == "void"]
+    assert [t.signature for t in kept_tags] == [t.signature for t in tag_skeleton(markup) if t.tag != "span"]
+    assert restore(protected, protected.markup) == markup

@@ -12,6 +12,10 @@ kept span is missing, duplicated or damaged. `check_skeleton` then compares the 
 source and of the result: same tags, same nesting and order, same attributes with the same values,
 except the values of attributes people read (alt, title, …), which may be translated.
 Every failure raises `UnsafeTranslation` with a reason naming the tag or the text.
+
+One tokenizer serves all of it: `tokens()` cuts markup into its pieces (text runs, tags, comments) with
+Python's HTML parser, each with its exact source text, so protecting, restoring and the skeleton check see
+the same tags.
 """
 
 from __future__ import annotations
@@ -108,16 +112,6 @@ def protected_spans(raw_text: str, terms: Iterable[str] = ()) -> list[tuple[int,
 
 # --- protecting and restoring -----------------------------------------------------------------
 
-_MARKUP_RE = re.compile(
-    r"<!--.*?-->|<![^>]*>|<\?[^>]*>|</?[A-Za-z][^>\"']*(?:(?:\"[^\"]*\"|'[^']*')[^>\"']*)*>",
-    re.DOTALL,
-)
-_KEPT_SPAN_RE = re.compile(
-    r"<span\b[^>]*?\b" + KEEP_ATTRIBUTE + r"\s*=\s*[\"']?(\d+)[\"']?[^>]*>(.*?)</span\s*>",
-    re.DOTALL | re.IGNORECASE,
-)
-
-
 @dataclass(frozen=True)
 class ProtectedText:
     """What to send to a provider (always HTML) and the original text of each kept span."""
@@ -127,36 +121,18 @@ class ProtectedText:
     is_html: bool
 
 
-def _split_markup(markup: str) -> Iterable[tuple[bool, str]]:
-    """(is_tag, raw) pieces of markup, text runs between tags included."""
-    position = 0
-    for match in _MARKUP_RE.finditer(markup):
-        if match.start() > position:
-            yield False, markup[position : match.start()]
-        yield True, match.group()
-        position = match.end()
-    if position < len(markup):
-        yield False, markup[position:]
-
-
 def protect(source: str, *, is_html: bool, terms: Sequence[str] = ()) -> ProtectedText:
     markup = source if is_html else html.escape(source, quote=False)
     pieces: list[str] = []
     kept: list[str] = []
     inside_raw_text = False
-    for is_tag, raw in _split_markup(markup):
-        if is_tag:
-            lowered = raw.lower()
-            if lowered.startswith(tuple(f"<{name}" for name in _RAW_TEXT_ELEMENTS)):
-                inside_raw_text = True
-            elif lowered.startswith(tuple(f"</{name}" for name in _RAW_TEXT_ELEMENTS)):
-                inside_raw_text = False
-            pieces.append(raw)
+    for piece in tokens(markup):
+        if piece.tag in _RAW_TEXT_ELEMENTS:
+            inside_raw_text = piece.kind == "start"
+        if piece.kind != "text" or inside_raw_text:
+            pieces.append(piece.raw)
             continue
-        if inside_raw_text:
-            pieces.append(raw)
-            continue
-        position = 0
+        raw, position = piece.raw, 0
         for start, end in protected_spans(raw, terms):
             pieces.append(raw[position:start])
             pieces.append(f'<span translate="no" {KEEP_ATTRIBUTE}="{len(kept)}">{raw[start:end]}</span>')
@@ -173,28 +149,48 @@ def restore(protected: ProtectedText, translated: str) -> str:
     field comes back with markup in it. Returns HTML for HTML fields and plain text otherwise.
     """
     seen: Counter[int] = Counter()
-
-    def original(match: re.Match[str]) -> str:
-        index = int(match.group(1))
+    pieces = tokens(translated)
+    restored: list[str] = []
+    position = 0
+    while position < len(pieces):
+        piece = pieces[position]
+        keep = dict(piece.attrs).get(KEEP_ATTRIBUTE) if (piece.kind, piece.tag) == ("start", "span") else None
+        if keep is None:
+            restored.append(piece.raw)
+            position += 1
+            continue
+        position = _after_span(pieces, position)
+        index = int(keep) if keep.isdigit() else len(protected.kept)
         if index >= len(protected.kept):
-            raise UnsafeTranslation(f"the translation contains an unknown protected span ({index})")
+            raise UnsafeTranslation(f"the translation contains an unknown protected span ({keep})")
         seen[index] += 1
-        return protected.kept[index]
-
-    restored = _KEPT_SPAN_RE.sub(original, translated)
-    for index, text in enumerate(protected.kept):
+        restored.append(protected.kept[index])
+    text = "".join(restored)
+    for index, kept in enumerate(protected.kept):
         if seen[index] == 0:
-            raise UnsafeTranslation(f"protected text {_readable(text)!r} is missing from the translation")
+            raise UnsafeTranslation(f"protected text {_readable(kept)!r} is missing from the translation")
         if seen[index] > 1:
-            raise UnsafeTranslation(f"protected text {_readable(text)!r} appears {seen[index]} times")
-    if KEEP_ATTRIBUTE in restored:
+            raise UnsafeTranslation(f"protected text {_readable(kept)!r} appears {seen[index]} times")
+    if KEEP_ATTRIBUTE in text:
         raise UnsafeTranslation("a protected span came back damaged")
     if protected.is_html:
-        return restored
-    extra_tags = tag_skeleton(restored)
+        return text
+    extra_tags = tag_skeleton(text)
     if extra_tags:
         raise UnsafeTranslation(f"the translation of a plain-text field contains markup {extra_tags[0]}")
-    return html.unescape(restored)
+    return html.unescape(text)
+
+
+def _after_span(pieces: tuple[Piece, ...], start: int) -> int:
+    """The position after the end tag closing the span opened at `start` (spans inside it included)."""
+    depth = 0
+    for position in range(start, len(pieces)):
+        piece = pieces[position]
+        if piece.tag == "span" and piece.kind in ("start", "end"):
+            depth += 1 if piece.kind == "start" else -1
+            if depth == 0:
+                return position + 1
+    raise UnsafeTranslation("a protected span came back damaged")
 
 
 def _readable(raw: str) -> str:
@@ -227,48 +223,89 @@ class TagToken:
         return f"<{self.tag}{rendered}>"
 
 
-class _SkeletonParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tokens: list[TagToken] = []
-        self.text: list[str] = []
+@dataclass(frozen=True)
+class Piece:
+    """One piece of markup and its exact source text: a text run, a tag, or something else (a comment, a
+    declaration, the end tag of a void element)."""
 
-    def _opening(self, tag: str, attrs: list[tuple[str, str | None]], self_closing: bool) -> None:
-        kind = "void" if tag in VOID_ELEMENTS else "start"
-        self.tokens.append(TagToken(kind, tag, tuple(sorted(attrs))))
-        if self_closing and kind == "start":
-            self.tokens.append(TagToken("end", tag))
+    kind: str  # "text", "start", "end", "void" or "other"
+    raw: str
+    tag: str = ""
+    attrs: tuple[tuple[str, str | None], ...] = ()
+
+
+class _Tokenizer(HTMLParser):
+    """Python's HTML parser, recording where each piece starts; entities are left as written."""
+
+    def __init__(self, markup: str) -> None:
+        super().__init__(convert_charrefs=False)
+        self._line_starts = [0, *(match.end() for match in re.finditer("\n", markup))]
+        self.starts: list[tuple[int, str, str, tuple[tuple[str, str | None], ...]]] = []
+
+    def _piece(self, kind: str, tag: str = "", attrs: list[tuple[str, str | None]] | None = None) -> None:
+        line, column = self.getpos()  # where the construct being handled begins
+        self.starts.append((self._line_starts[line - 1] + column, kind, tag, tuple(sorted(attrs or ()))))
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._opening(tag, attrs, self_closing=False)
+        self._piece("void" if tag in VOID_ELEMENTS else "start", tag, attrs)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._opening(tag, attrs, self_closing=True)
+        self.handle_starttag(tag, attrs)
+        if tag not in VOID_ELEMENTS:  # <p/> opens and closes
+            self._piece("end", tag)
 
     def handle_endtag(self, tag: str) -> None:
-        if tag not in VOID_ELEMENTS:
-            self.tokens.append(TagToken("end", tag))
+        self._piece("other" if tag in VOID_ELEMENTS else "end", tag)
 
     def handle_data(self, data: str) -> None:
-        self.text.append(data)
+        self._piece("text")
+
+    def handle_entityref(self, name: str) -> None:
+        self._piece("text")
+
+    def handle_charref(self, name: str) -> None:
+        self._piece("text")
+
+    def handle_comment(self, data: str) -> None:
+        self._piece("other")
+
+    def handle_decl(self, decl: str) -> None:
+        self._piece("other")
+
+    def handle_pi(self, data: str) -> None:
+        self._piece("other")
+
+    def unknown_decl(self, data: str) -> None:
+        self._piece("other")
 
 
 @functools.lru_cache(maxsize=4096)
-def _parse(markup: str) -> tuple[tuple[TagToken, ...], str]:
-    """(tag tokens, readable text) of markup; cached because a source is checked once per language."""
-    parser = _SkeletonParser()
-    parser.feed(markup)
-    parser.close()
-    return tuple(parser.tokens), " ".join(" ".join(parser.text).split())
+def tokens(markup: str) -> tuple[Piece, ...]:
+    """The pieces of markup in order; their raw texts joined give the markup back. Adjacent text (entities
+    included) is one run. Cached: a source is checked once per language."""
+    tokenizer = _Tokenizer(markup)
+    tokenizer.feed(markup)
+    tokenizer.close()
+    starts = tokenizer.starts
+    pieces: list[Piece] = []
+    for number, (start, kind, tag, attrs) in enumerate(starts):
+        end = starts[number + 1][0] if number + 1 < len(starts) else len(markup)
+        raw = markup[start:end]
+        if kind == "text" and pieces and pieces[-1].kind == "text":
+            pieces[-1] = Piece("text", pieces[-1].raw + raw)
+        else:
+            pieces.append(Piece(kind, raw, tag, attrs))
+    return tuple(pieces)
 
 
 def tag_skeleton(markup: str) -> list[TagToken]:
-    return list(_parse(markup)[0])
+    """The tags of markup in order (a self-closing non-void tag as a start and an end)."""
+    return [TagToken(p.kind, p.tag, p.attrs) for p in tokens(markup) if p.kind in ("start", "end", "void")]
 
 
 def text_content(markup: str) -> str:
     """The readable text of an HTML fragment, entities decoded, tags dropped, whitespace collapsed."""
-    return _parse(markup)[1]
+    return " ".join(" ".join(html.unescape(p.raw) for p in tokens(markup) if p.kind == "text").split())
 
 
 def check_skeleton(source: str, translated: str) -> None:
