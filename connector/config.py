@@ -28,7 +28,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from connector.logs import register_secret
 from connector.platforms import registry
-from connector.pricing.schema import UNKNOWN_KEY_TYPES, BasePricing, MarketPricing
+from connector.pricing.rules import UNKNOWN_KEY_TYPES, BasePricing, MarketPricing
 from connector.pricing.values import name_siblings
 
 ENV_PREFIX = "env:"
@@ -125,7 +125,7 @@ class Section(BaseModel):
 
 class ClientSection(BasePricing, Section):
     """The client, and its base prices' settings (base_currency, base_prices_include_vat, base_vat_rate:
-    connector/pricing/schema.py, the one schema of price rules)."""
+    connector/pricing/rules.py, the one schema of price rules)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -164,7 +164,7 @@ def __getattr__(name: str) -> type:
 
 class MarketConfig(MarketPricing, Section):
     """A market: where it is, its language and target store, and its price settings (currency, VAT, duty,
-    adjustments, rounding, floor, guardrail: connector/pricing/schema.py, the one schema of price rules)."""
+    adjustments, rounding, floor, guardrail: connector/pricing/rules.py, the one schema of price rules)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

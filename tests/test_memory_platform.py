@@ -114,7 +114,7 @@ def test_inventory_pools_memory_channels_beside_a_woocommerce_store(memory, tmp_
                 assert wc.stock(sku)["stock_quantity"] == pool - 1
 
 
-PRICES = """
+MARKETS = """
 [pricing]
 master_store = "master"
 
@@ -146,7 +146,7 @@ def test_prices_go_to_a_memory_store_and_to_one_of_its_markets(memory, tmp_path,
     master, shop = memory("mem-master"), memory("mem-shop", markets={"CH"})
     catalogue(master)
     catalogue(shop)
-    config = write_config(tmp_path, monkeypatch, {"master": master, "shop": shop}, PRICES)
+    config = write_config(tmp_path, monkeypatch, {"master": master, "shop": shop}, MARKETS)
     with open_state(config.state_path) as state, adapters(config) as opened:
         for name in ("master", "shop"):
             pull(state, opened[name], "products")
@@ -174,27 +174,9 @@ def test_prices_go_to_a_memory_store_and_to_one_of_its_markets(memory, tmp_path,
         assert {m: (r["unchanged"], r["pushed"]) for m, r in again.items()} == {"de": (3, 0), "ch": (3, 0)}
 
 
-TRANSLATIONS = """
-[pricing]
-master_store = "master"
-
-[markets.de]
-countries = ["DE"]
-currency = "EUR"
-language = "de"
-target = "shop"
-prices_include_vat = true
-vat_rate = 19
-
-[markets.ch]
-countries = ["CH"]
-currency = "CHF"
-language = "de"
-target = "shop"
-shopify_market = "CH"
-prices_include_vat = true
-vat_rate = 8.1
-
+TRANSLATIONS = (
+    MARKETS
+    + """
 [translation]
 provider = "none"
 source_language = "fr"
@@ -202,6 +184,7 @@ human_files = ["people.csv"]
 fields = ["title", "description"]
 detect_language = false
 """
+)
 PEOPLE = """source_lang,target_lang,source,translation
 fr,de,Chemise,Hemd
 fr,de,<p>Belle chemise</p>,<p>Schönes Hemd</p>

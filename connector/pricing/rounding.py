@@ -111,7 +111,7 @@ class Grid:
 @pydantic_dataclass(frozen=True, config=ConfigDict(extra="forbid", validate_default=True))
 class Rounding:
     """A market's rounding rule, checked as it is built (from a config table or in code): the grid it rounds
-    to, and the direction. Messages name sibling keys as `{key}` (see `connector.pricing.schema`)."""
+    to, and the direction. Messages name sibling keys as `{key}` (see `connector.pricing.values`)."""
 
     rule: Annotated[RoundingRule, BeforeValidator(_rule)] = RoundingRule.MINOR
     direction: Annotated[Direction | None, BeforeValidator(_direction)] = None

@@ -8,9 +8,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from connector.jobs.translations.plan import LISTED_PROBLEMS, MarketPush
+from connector.jobs.translations.plan import MarketPush
 from connector.jobs.translations.sources import SourceProduct
-from connector.jobs.translations.translate import item
+from connector.jobs.translations.translate import LISTED_PROBLEMS, item
 from connector.translation import Outcome, TranslationRun
 
 SHOWN_CHARACTERS = 48

@@ -22,12 +22,10 @@ from typing import Any
 
 from connector.binder import AMBIGUOUS, Binder, Unbound
 from connector.jobs.translations.sources import SOURCE_COLUMNS, SourceProduct
-from connector.jobs.translations.translate import TranslationFailed
+from connector.jobs.translations.translate import LISTED_PROBLEMS, TranslationFailed
 from connector.platforms.base import StoreAdapter, TranslationSupport, TranslationWrite
 from connector.state import State
 from connector.translation import FieldTranslation, Outcome, TranslationRun
-
-LISTED_PROBLEMS = 20
 
 
 @dataclass
