@@ -57,9 +57,7 @@ def plan_market(
     master = master_store(config)
     target = target_of(config, name, market, master, adapter)
     try:
-        rules = MarketPriceRules.from_mapping(
-            market.model_dump(), config.client.model_dump(), path=f"markets.{name}"
-        )
+        rules = market.rules(config.client)  # checked by the one price-rule schema as the config loaded
         rate = book.rate_for(rules)
     except (PricingConfigError, RateError) as error:
         raise PriceJobError(f"markets.{name}: {error}") from None
