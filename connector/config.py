@@ -23,7 +23,16 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pycountry
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator, SecretStr, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    SecretStr,
+    ValidationError,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from connector.logs import register_secret
@@ -185,16 +194,43 @@ class PricingSection(Section):
     cost_csv: str | None = None
 
 
+def _units(value: Any) -> Any:
+    """A stock figure: a whole number of units, 0 or more (a negative buffer or maximum could oversell)."""
+    whole = isinstance(value, int) or (isinstance(value, Decimal) and value == value.to_integral_value())
+    if isinstance(value, bool) or not whole or value < 0:
+        raise ValueError(f"write a whole number of units, 0 or more (got {value!r})")
+    return int(value)
+
+
+def _share(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal) or not 0 <= value <= 100:
+        raise ValueError(
+            f"a share is the percent of the pool a channel shows, from 0 to 100 (got {value!r}); shares of "
+            "several channels may add up to more than 100, but no channel may show more than the whole pool"
+        )
+    return Decimal(value)
+
+
+Units = Annotated[int, BeforeValidator(_units)]
+Share = Annotated[Decimal, BeforeValidator(_share)]
+
+
 class ChannelRules(Section):
-    buffer: int = Field(default=0, ge=0)
-    share: Percent = Decimal(100)
-    max_quantity: int | None = Field(default=None, ge=0)
-    zero_below: int = Field(default=0, ge=0)
+    buffer: Units = 0
+    share: Share = Decimal(100)
+    max_quantity: Units | None = None
+    zero_below: Units = 0
 
 
 class InventorySection(Section):
     source_of_truth: str | None = None
     channels: dict[str, ChannelRules] = {}
+    # Stores that sell pooled SKUs but keep their own stock (not pooled, never written).
+    excluded: list[str] = []
+    # Stock guardrails: a drop on a channel other than the source of truth that orders pulled for that
+    # channel do not explain is held, not folded, when it exceeds this share of the pool or these units.
+    max_drop_percent: Share = Decimal(50)
+    max_drop_units: Units | None = None
 
 
 class TranslationSection(Section):
@@ -432,8 +468,24 @@ def _check_references(raw: dict) -> list[str]:
     need_store("pricing.master_store", pricing.get("master_store"))
     inventory = raw.get("inventory") if isinstance(raw.get("inventory"), dict) else {}
     need_store("inventory.source_of_truth", inventory.get("source_of_truth"))
-    for channel, _ in _sections(inventory.get("channels")):
+    channels = dict(_sections(inventory.get("channels")))
+    for channel in channels:
         need_store(f"inventory.channels.{channel}", channel)
+    excluded = inventory.get("excluded") if isinstance(inventory.get("excluded"), list) else []
+    for position, name in enumerate(excluded):
+        need_store(f"inventory.excluded.{position}", name)
+        if name in channels:
+            problems.append(
+                f"inventory.excluded.{position}: {name!r} is also an inventory channel; "
+                "remove it from one of the two"
+            )
+    source = inventory.get("source_of_truth")
+    pooled = list(channels) or [name for name in stores if name not in excluded]
+    if isinstance(source, str) and source in stores and source not in pooled:
+        problems.append(
+            f"inventory.source_of_truth: {source!r} is not one of the inventory channels "
+            f"({', '.join(pooled) or 'none'}); make it a channel or name one of them"
+        )
     return problems
 
 
