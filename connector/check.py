@@ -1,4 +1,6 @@
-"""`connector check`: contact each store with a cheap authenticated read and name the precise failure."""
+"""`connector check`: contact each store with a cheap authenticated read and name the precise failure; prove,
+without changing anything, that each store's credential may write what the configured jobs write there; and
+name any store that sells pooled SKUs without being an inventory channel or excluded."""
 
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ class CheckLine:
 
 def check_stores(config: ClientConfig) -> list[CheckLine]:
     lines = []
+    writers = jobs_writing(config)
     for name, store in config.stores.items():
         adapter = open_adapter(name, store)
         adapter.attempts = 1
@@ -41,9 +44,74 @@ def check_stores(config: ClientConfig) -> list[CheckLine]:
                     f"reachable, authenticated, {info.platform} API {info.api_version}, currency {info.currency or '?'}",
                 )
             )
+            if writers.get(name):
+                lines += _write_access(name, store, adapter, writers[name])
         finally:
             adapter.close()
-    return lines
+    return lines + check_channels(config)
+
+
+def jobs_writing(config: ClientConfig) -> dict[str, list[str]]:
+    """Per store, the configured jobs that write to it."""
+    from connector.jobs.inventory import configured_channels
+    from connector.jobs.runner import configured_client_jobs
+
+    jobs = configured_client_jobs(config)
+    writing: dict[str, list[str]] = {name: [] for name in config.stores}
+    if "inventory" in jobs:
+        for name in configured_channels(config):
+            writing[name].append("inventory")
+    for job in ("prices", "translations"):
+        if job in jobs:
+            for name in dict.fromkeys(market.target for market in config.markets.values()):
+                writing[name].append(job)
+    if config.reports.tag_flagged_orders:
+        for name in writing:
+            writing[name].append("tagging")
+    return writing
+
+
+def _write_access(name: str, store, adapter, jobs: list[str]) -> list[CheckLine]:
+    try:
+        missing = adapter.missing_write_access(jobs)
+    except NotImplementedError:
+        return [
+            CheckLine(
+                name, True, f"write access for {', '.join(jobs)} not checked: {store.platform} cannot tell"
+            )
+        ]
+    except Exception as exc:
+        return [CheckLine(name, False, redact(f"write access for {', '.join(jobs)}: {explain(exc, store)}"))]
+    if missing:
+        return [CheckLine(name, False, redact(sentence)) for sentence in missing]
+    return [
+        CheckLine(
+            name,
+            True,
+            f"may write what {', '.join(jobs)} write{'s' if len(jobs) == 1 else ''} (nothing changed)",
+        )
+    ]
+
+
+def check_channels(config: ClientConfig) -> list[CheckLine]:
+    """Stores that sell pooled SKUs but are neither inventory channels nor excluded (from the pulled products
+    in the state; a store never pulled is named too, since nobody can tell)."""
+    from connector.inventory.coverage import uncovered_stores
+    from connector.state import open_state
+
+    if not config.inventory.channels:
+        return []
+    if not config.state_path.exists():
+        from connector.inventory.coverage import Uncovered
+
+        others = [
+            s
+            for s in config.stores
+            if s not in config.inventory.channels and s not in config.inventory.excluded
+        ]
+        return [CheckLine(s, False, Uncovered(s, None).problem) for s in others]
+    with open_state(config.state_path) as state:
+        return [CheckLine(gap.store, False, gap.problem) for gap in uncovered_stores(config, state)]
 
 
 def explain(exc: BaseException, store) -> str:

@@ -86,7 +86,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
         full=args.full,
         as_json=args.json,
-        options={k: getattr(args, k) for k in ("market", "language", "accept_large_changes", "csv")},
+        options={
+            k: getattr(args, k)
+            for k in ("market", "language", "accept_large_changes", "accept_stock_changes", "csv")
+        },
     )
     return EXIT_OK if outcome.ok else EXIT_FAILURE
 
@@ -217,6 +220,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--accept-large-changes",
         action="store_true",
         help="prices: push changes beyond the market's max_price_change",
+    )
+    sub.add_argument(
+        "--accept-stock-changes",
+        action="store_true",
+        help="inventory: fold the stock changes held by the guardrails, as the channels show them now",
     )
     sub.add_argument("--csv", action="store_true", help="prices: print the table as CSV")
 

@@ -33,7 +33,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from connector.config import ClientConfig, ConfigError, load_config, schedule_seconds
 from connector.jobs.pull import pull
-from connector.jobs.runner import recorded_run, run_client_job
+from connector.jobs.runner import configured_client_jobs, recorded_run, run_client_job
 from connector.platforms.base import StoreAdapter
 from connector.platforms.registry import open_adapter
 from connector.platforms.retry import SHUTDOWN, StopRequested
@@ -55,6 +55,7 @@ class StoreHealth:
     retry_at: float = 0.0
     disabled: str | None = None  # why the store's jobs are stopped
     last_success: dict[str, float] = field(default_factory=dict)  # job -> unix time
+    set_aside: str | None = None  # why the inventory sets this channel aside (said once per outage)
 
 
 class ClientRuntime:
@@ -75,14 +76,7 @@ class ClientRuntime:
 
     def client_jobs(self) -> list[str]:
         """The client-wide jobs its config asks for."""
-        config, jobs = self.config, []
-        if config.inventory.source_of_truth or config.inventory.channels:
-            jobs.append("inventory")
-        if config.markets and config.pricing.master_store:
-            jobs.append("prices")
-        if config.markets and (config.translation.provider != "none" or config.translation.human_files):
-            jobs.append("translations")
-        return jobs
+        return configured_client_jobs(self.config)
 
 
 class Service:
@@ -270,6 +264,9 @@ class Service:
             observe(runtime.config.client.name, store or "-", job, result)
         if health is None:
             return
+        if job == "inventory":
+            self._account_channel(runtime, store, health, result)
+            return
         if result.get("outcome") == "ok":
             health.failures, health.retry_at = 0, 0.0
             health.last_success[job] = time.time()
@@ -296,6 +293,50 @@ class Service:
                 health.failures,
                 delay,
             )
+
+    def _account_channel(self, runtime: ClientRuntime, store: str, health: StoreHealth, result: dict) -> None:
+        """An inventory channel set aside is said once when its outage starts and once when it ends; while
+        it lasts the channel is tried every cycle with one attempt per request, so a dead store does not
+        hold the cycle (and every other channel) in retries."""
+        client = runtime.config.client.name
+        adapter = runtime.adapters[store]
+        for held in result.get("held", []):
+            if held.get("new"):
+                log.warning(
+                    "%s/%s: stock change of %s held, not folded: %s to %s, %s; release it with "
+                    "`connector sync inventory --accept-stock-changes` or correct it in the store",
+                    client,
+                    store,
+                    held["sku"],
+                    held["baseline"],
+                    held["quantity"],
+                    held["reason"],
+                )
+        for released in result.get("released", []):
+            log.info(
+                "%s/%s: held stock change of %s released (%s)",
+                client,
+                store,
+                released["sku"],
+                released["how"],
+            )
+        if result.get("outcome") == "ok":
+            health.last_success["inventory"] = time.time()
+            if health.set_aside is not None:
+                health.set_aside = None
+                adapter.attempts = StoreAdapter.attempts
+                log.info(
+                    "%s/%s: the inventory channel answers again; its changes are folded and written",
+                    client,
+                    store,
+                )
+        elif result.get("set_aside"):
+            if health.set_aside is None:
+                log.error("%s/%s: %s", client, store, result.get("error", "set aside"))
+                adapter.attempts = 1
+            health.set_aside = result.get("error", "set aside")
+        elif result.get("outcome") == "failed":
+            log.error("%s/%s: %s", client, store, result.get("error", "inventory failed"))
 
 
 def _utc_in(seconds: float) -> datetime:

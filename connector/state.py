@@ -340,6 +340,29 @@ def _m_abandoned_checkouts(db: sqlite_utils.Database) -> None:
     db["abandoned_checkouts"].create_index(["created_at"], if_not_exists=True)
 
 
+def _m_stock_holds(db: sqlite_utils.Database) -> None:
+    # Inventory guardrails (connector/inventory/guard.py): a channel's change not folded into the pool because
+    # it was implausible; open while released_at is null (released: folded, accepted or abandoned). The
+    # channel's baseline keeps the change; this row is what `status` and the service report.
+    db["stock_holds"].create(
+        {
+            "id": int,
+            "sku": str,
+            "channel": str,
+            "baseline": int,  # what the pool had counted on the channel
+            "quantity": int,  # what the channel showed when last read
+            "reason": str,
+            "held_at": str,
+            "updated_at": str,
+            "released_at": str,
+            "released_how": str,  # folded (explained or corrected), accepted, abandoned
+        },
+        pk="id",
+        not_null={"sku", "channel", "baseline", "quantity", "reason", "held_at", "updated_at"},
+    )
+    db.execute("create unique index stock_holds_open on stock_holds (sku, channel) where released_at is null")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m1_runs_and_cursors,
     _m2_pulled_records,
@@ -349,6 +372,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m_stock_pool,
     _m_report_tags,
     _m_abandoned_checkouts,
+    _m_stock_holds,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

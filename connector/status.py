@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from connector.config import ClientConfig, schedule_seconds
+from connector.inventory import status as inventory_status
 from connector.logs import redact
 from connector.state import iso, open_state, parse_iso
 
@@ -51,12 +52,14 @@ def collect_status(config: ClientConfig) -> dict[str, Any]:
         open_count = state.db.execute(
             "select count(*) from data_problems where resolved_at is null"
         ).fetchone()[0]
+        inventory = inventory_status.collect(state)
     return {
         "client": config.client.name,
         "runs": runs,
         "cursors": cursors,
         "open_problems": open_count,
         "problems": problems,
+        "inventory": inventory,
     }
 
 
@@ -107,3 +110,5 @@ def print_status(config: ClientConfig, *, as_json: bool = False) -> None:
     console.print(f"open data problems: {status['open_problems']}")
     for p in status["problems"]:
         console.print(f"  {p['store']} {p['kind']} {p['ref']}: {p['message']}")
+    for line in inventory_status.lines(status["inventory"], str(config.path)):
+        print(redact(line))

@@ -17,6 +17,7 @@ from connector.inventory.rules import channel_quantity
 from connector.jobs.inventory import InventorySync, channels_of, sync_inventory_command
 from connector.jobs.pull import pull
 from connector.platforms.registry import open_adapter
+from connector.sandbox.woocommerce.auth import ApiKey
 from connector.sandbox.woocommerce.store import CheckoutRefused
 from connector.state import open_state
 
@@ -68,7 +69,7 @@ def test_first_fold_starts_the_pool_from_the_first_channel_and_lists_disagreemen
     assert result.pool == 5 and result.started_from == "src"
     assert result.disagreements == []  # b shows 5 - buffer 1 already
     result = fold(None, {}, {"src": Seen(5), "b": Seen(9)}, {}, rules, ["src", "b"])
-    assert result.disagreements == [("b", 9)]
+    assert result.disagreements == [("b", 9, 4)]  # shows 9, will be set to its target 4
     assert [(w.channel, w.target) for w in result.writes] == [("b", 4)]
 
 
@@ -79,7 +80,12 @@ class World:
     """Two WooCommerce stores (fr, de) and a Shopify shop (us, the source of truth) selling the same SKUs."""
 
     def __init__(
-        self, simulators, client_config, skus: int = 4, seed_stock: tuple[int, int, int] = (10, 10, 12)
+        self,
+        simulators,
+        client_config,
+        skus: int = 4,
+        seed_stock: tuple[int, int, int] = (10, 10, 12),
+        more_config: str = "",
     ):
         self.fr = simulators("woocommerce", "boutique-fr")
         self.de = simulators("woocommerce", "laden-de")
@@ -88,8 +94,9 @@ class World:
         extra = '[inventory]\nsource_of_truth = "us"\n' + "".join(
             f"[inventory.channels.{name}]\nbuffer = {buffer}\n" for name, buffer in BUFFERS.items()
         )
-        self.config = client_config(self.sims, extra)
+        self.config = client_config(self.sims, extra + more_config)
         self.skus: list[str] = []
+        self._tokens: dict[str, str] = {}
         self.reset(skus, seed_stock)
 
     def reset(self, skus: int, seed_stock: tuple[int, int, int]) -> None:
@@ -138,6 +145,23 @@ class World:
             else:
                 sim.set_stock(sku, quantity)
             return quantity - before
+
+    def refuse(self, channel: str) -> None:
+        """The channel's credential stops working: a WooCommerce key turned read-only (writes answer 401
+        "does not have write permissions"), a Shopify token revoked (every call answers 401)."""
+        sim = self.sims[channel]
+        if channel == "us":
+            self._tokens.setdefault(channel, sim.access_token)
+            sim.access_token = "shpat_revoked_for_a_while"
+        else:
+            sim.auth.add_key(ApiKey(sim.consumer_key, sim.consumer_secret, "read"))
+
+    def restore(self, channel: str) -> None:
+        sim = self.sims[channel]
+        if channel == "us":
+            sim.access_token = self._tokens.pop(channel, sim.access_token)
+        else:
+            sim.auth.add_key(ApiKey(sim.consumer_key, sim.consumer_secret, "read_write"))
 
     def adapters(self) -> dict:
         return {name: open_adapter(name, store) for name, store in self.config.stores.items()}
@@ -210,9 +234,9 @@ def test_first_sync_starts_from_the_source_of_truth_and_lists_disagreements_befo
             state, channels_of(world.config, adapters), on_disagreements=on_disagreements
         ).run()
     assert writes_when_listed == [0]
-    # pool 12 (us); fr shows 10 (target 12), de 10 (target 10: agrees), us 12 (target 11)
+    # pool 12 (us); fr shows 10 (target 12), de 10 (target 10: agrees, not listed), us 12 (target 11)
     assert sorted(listed) == sorted(
-        [(sku, "fr", 10, 12) for sku in world.skus] + [(sku, "us", 12, 12) for sku in world.skus]
+        [(sku, "fr", 10, 12) for sku in world.skus] + [(sku, "us", 12, 11) for sku in world.skus]
     )
     assert report.full and report.rounds == 1
     world.assert_in_step(dict.fromkeys(world.skus, 12))

@@ -1,7 +1,11 @@
-"""The inventory tables of the client's state: pools, baselines, write intents and the stock ledger.
+"""The inventory tables of the client's state: pools, baselines, write intents, held changes and the ledger.
 
 Callers hold `state.transaction()` around every write here: a fold, its ledger lines and the intents it
 records commit together or not at all.
+
+A baseline's `updated_at` is the time of the read its quantity comes from: a fold sets it when the quantity
+read differs, an applied write moves the quantity by the write's change and leaves the time alone (sales
+landing between that read and the write belong after it). The guardrails count orders from that time.
 """
 
 from __future__ import annotations
@@ -9,13 +13,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from connector.inventory.fold import Entry, Folded, Intent
+from connector.inventory.fold import Entry, Folded, Hold, Intent
 from connector.records import StockLevel
-from connector.state import State, iso, utc_now
+from connector.state import State, iso, parse_iso, utc_now
 
 CHUNK = 500  # SQLite's bound-parameter limit is well above this
 UNSETTLED = "status in ('planned', 'sent')"
+# Orders count towards explaining a drop from a little before the baseline's read: platform clocks drift.
+CLOCK_SLACK = timedelta(seconds=5)
+NO_STOCK_STATUSES = ("cancelled", "failed", "checkout-draft", "trash")  # orders that never took stock
 
 
 @dataclass
@@ -24,7 +32,9 @@ class Held:
 
     pools: dict[str, int] = field(default_factory=dict)
     baselines: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
+    read_at: dict[str, dict[str, str]] = field(default_factory=lambda: defaultdict(dict))  # of each baseline
     pending: dict[str, dict[str, Intent]] = field(default_factory=lambda: defaultdict(dict))
+    holds: dict[str, dict[str, Hold]] = field(default_factory=lambda: defaultdict(dict))  # open ones
 
 
 def _chunks(skus: list[str]) -> Iterable[list[str]]:
@@ -43,10 +53,16 @@ def load(state: State, skus: Iterable[str] | None) -> Held:
     for where, args in queries:
         for sku, quantity in db.execute(f"select sku, quantity from stock_pool{where}", args):
             held.pools[sku] = quantity
-        for sku, channel, quantity in db.execute(
-            f"select sku, channel, quantity from stock_baselines{where}", args
+        for sku, channel, quantity, read_at in db.execute(
+            f"select sku, channel, quantity, updated_at from stock_baselines{where}", args
         ):
             held.baselines[sku][channel] = quantity
+            held.read_at[sku][channel] = read_at
+        open_where = f"{where} and released_at is null" if where else " where released_at is null"
+        for sku, channel, baseline, quantity, reason in db.execute(
+            f"select sku, channel, baseline, quantity, reason from stock_holds{open_where}", args
+        ):
+            held.holds[sku][channel] = Hold(baseline, quantity, reason)
         pending_where = f"{where} and {UNSETTLED}" if where else f" where {UNSETTLED}"
         for mark, sku, channel, expected, target, status in db.execute(
             f"select mark, sku, channel, expected, target, status from stock_intents{pending_where}", args
@@ -57,6 +73,68 @@ def load(state: State, skus: Iterable[str] | None) -> Held:
 
 def pending_skus(state: State) -> set[str]:
     return {row[0] for row in state.db.execute(f"select distinct sku from stock_intents where {UNSETTLED}")}
+
+
+def held_skus(state: State) -> set[str]:
+    return {row[0] for row in state.db.execute("select sku from stock_holds where released_at is null")}
+
+
+def open_holds(state: State) -> list[dict]:
+    """Every change held now, oldest first: what `sync inventory`, `status` and the service list."""
+    return list(
+        state.db.query(
+            """select sku, channel, baseline, quantity, reason, held_at from stock_holds
+               where released_at is null order by held_at, sku, channel"""
+        )
+    )
+
+
+def record_hold(state: State, sku: str, channel: str, hold: Hold) -> bool:
+    """Keep a held change (its latest quantity); answers True when it is newly held."""
+    now = iso(utc_now())
+    updated = state.db.execute(
+        """update stock_holds set quantity = ?, reason = ?, updated_at = ?
+           where sku = ? and channel = ? and released_at is null and quantity != ?""",
+        [hold.now, hold.reason, now, sku, channel, hold.now],
+    ).rowcount
+    if updated:
+        return False
+    exists = state.db.execute(
+        "select 1 from stock_holds where sku = ? and channel = ? and released_at is null", [sku, channel]
+    ).fetchone()
+    if exists:
+        return False
+    state.db.execute(
+        """insert into stock_holds (sku, channel, baseline, quantity, reason, held_at, updated_at)
+           values (?, ?, ?, ?, ?, ?, ?)""",
+        [sku, channel, hold.before, hold.now, hold.reason, now, now],
+    )
+    return True
+
+
+def release_hold(state: State, sku: str, channel: str, how: str) -> None:
+    now = iso(utc_now())
+    state.db.execute(
+        """update stock_holds set released_at = ?, released_how = ?, updated_at = ?
+           where sku = ? and channel = ? and released_at is null""",
+        [now, how, now, sku, channel],
+    )
+
+
+def ordered_since(state: State, channel: str, sku: str, read_at: str | None) -> int:
+    """Units of `sku` in the orders pulled for `channel` placed or changed since `read_at` (a baseline's
+    read), cancelled and failed ones left out: what explains a drop from that baseline."""
+    if read_at is None:
+        return 0
+    since = iso(parse_iso(read_at) - CLOCK_SLACK)
+    row = state.db.execute(
+        f"""select coalesce(sum(l.quantity), 0) from order_lines l
+              join orders o on o.store = l.store and o.id = l.order_id
+            where l.store = ? and l.sku = ? and o.updated_at >= ?
+              and o.status not in ({",".join("?" * len(NO_STOCK_STATUSES))})""",
+        [channel, sku, since, *NO_STOCK_STATUSES],
+    ).fetchone()
+    return int(row[0] or 0)
 
 
 def sent_batches(state: State, channel: str) -> list[list[tuple[Intent, StockLevel]]]:
@@ -152,12 +230,13 @@ def note_failure(state: State, mark: str, message: str) -> None:
 
 
 def confirm_write(state: State, sku: str, intent: Intent) -> None:
-    """The platform applied the write: the channel's baseline is the target from now on."""
+    """The platform applied the write: the channel's baseline moves by the write's change (to the target,
+    unless a held change sits below it), as of the read the write was computed from."""
     now = iso(utc_now())
     row = state.db.execute("select quantity from stock_pool where sku = ?", [sku]).fetchone()
     state.db.execute(
-        "update stock_baselines set quantity = ?, updated_at = ? where sku = ? and channel = ?",
-        [intent.target, now, sku, intent.channel],
+        "update stock_baselines set quantity = quantity + ? where sku = ? and channel = ?",
+        [intent.target - intent.expected, sku, intent.channel],
     )
     settle(state, intent.mark, "applied", "", now)
     add_ledger(

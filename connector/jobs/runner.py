@@ -145,6 +145,18 @@ def _pull_with_progress(state, adapter, resource, full, console: Console, quiet:
         return {**recorded_run(state, f"pull:{resource}", adapter.name, work), "resource": resource}
 
 
+def configured_client_jobs(config: ClientConfig) -> list[str]:
+    """The client-wide jobs a config asks for."""
+    jobs = []
+    if config.inventory.source_of_truth or config.inventory.channels:
+        jobs.append("inventory")
+    if config.markets and config.pricing.master_store:
+        jobs.append("prices")
+    if config.markets and (config.translation.provider != "none" or config.translation.human_files):
+        jobs.append("translations")
+    return jobs
+
+
 def client_job(job: str) -> Callable[..., list[dict[str, Any]]]:
     """The command of a client-wide job: (config, state, adapters, *, dry_run, as_json, full, ...) -> results."""
     if job == "inventory":

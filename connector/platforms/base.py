@@ -14,7 +14,7 @@ with `Unsupported`.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -167,6 +167,9 @@ class WriteOutcome:
     ok: bool
     conflict: bool = False  # compare-and-set refused: the quantity changed since it was read
     message: str = ""
+    # The store answered that it did not apply the write (a refusal, not a lost answer): certainly not applied.
+    # False where the outcome is unknown (no answer, retries exhausted): the next read must tell.
+    refused: bool = False
 
 
 @dataclass
@@ -252,6 +255,12 @@ class StoreAdapter(ABC):
     def throttle_wait_seconds(self) -> float:
         """Seconds spent pacing for the platform's rate limits so far."""
         return 0.0
+
+    def missing_write_access(self, jobs: Collection[str]) -> list[str]:
+        """What the credential cannot write of what the configured `jobs` ("inventory", "prices",
+        "translations", "tagging") write, one sentence each naming the key or scope to replace; [] when
+        nothing is missing. Never changes anything on the store."""
+        raise NotImplementedError(f"{self.platform}: missing_write_access is not implemented")
 
     def close(self) -> None:  # noqa: B027 - optional hook
         pass

@@ -67,7 +67,13 @@ from connector.platforms.base import (
     TranslationWrite,
     WriteOutcome,
 )
-from connector.platforms.errors import AuthError, BadRequestError, BadResponseError, PlatformError
+from connector.platforms.errors import (
+    AuthError,
+    BadRequestError,
+    BadResponseError,
+    PlatformError,
+    TransientError,
+)
 from connector.platforms.retry import retrying
 from connector.platforms.shopify import documents, normalise
 from connector.platforms.shopify.translations import translatable_fields, write_translations
@@ -615,8 +621,9 @@ class ShopifyAdapter(StoreAdapter):
             except PlatformError as exc:
                 if isinstance(exc, AuthError):
                     raise
+                refused = not isinstance(exc, TransientError)  # an answered refusal: the call did not run
                 for index, write in items:
-                    outcomes[index] = WriteOutcome(write.sku, False, message=exc.message)
+                    outcomes[index] = WriteOutcome(write.sku, False, message=exc.message, refused=refused)
                 return
             errors = (data.get("inventorySetQuantities") or {}).get("userErrors") or []
             if not errors:
@@ -629,14 +636,18 @@ class ShopifyAdapter(StoreAdapter):
                 if position is None or position >= len(items):
                     message = f"inventorySetQuantities refused: {error.get('code')}: {error.get('message')}"
                     for index, write in items:
-                        outcomes[index] = WriteOutcome(write.sku, False, message=message)
+                        outcomes[index] = WriteOutcome(write.sku, False, message=message, refused=True)
                     return
                 refused.setdefault(position, error)
             for position, error in refused.items():
                 index, write = items[position]
                 stale = error.get("code") == STALE
                 outcomes[index] = WriteOutcome(
-                    write.sku, False, conflict=stale, message=f"{error.get('code')}: {error.get('message')}"
+                    write.sku,
+                    False,
+                    conflict=stale,
+                    message=f"{error.get('code')}: {error.get('message')}",
+                    refused=not stale,
                 )
             items = [item for position, item in enumerate(items) if position not in refused]
 

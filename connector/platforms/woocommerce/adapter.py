@@ -21,7 +21,7 @@ import json
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -61,6 +61,12 @@ _ID_SEGMENT = re.compile(r"/\d+")
 PAGE_SIZE = 100
 BATCH_LIMIT = 100
 STOCK_MARK_KEY = "_connector_stock_write"  # product meta: mark of the last stock write
+WRITING_JOBS = {
+    "inventory": "stock",
+    "prices": "prices",
+    "translations": "translated texts",
+    "tagging": "order notes",
+}
 
 
 # The connector's field names -> a WooCommerce product's fields.
@@ -171,6 +177,24 @@ class WooCommerceAdapter(StoreAdapter):
         return StoreInfo(
             self.platform, self.config.api_version, body.get("code") if isinstance(body, dict) else None
         )
+
+    def missing_write_access(self, jobs: Collection[str]) -> list[str]:
+        """One empty `POST products/batch`: a read_write key gets 200 `[]` and nothing changes; a key with read
+        access only gets 401 "does not have write permissions" (recorded in 52-52d)."""
+        writes = [WRITING_JOBS[job] for job in jobs if job in WRITING_JOBS]
+        if not writes:
+            return []
+        try:
+            self.call("POST", "products/batch", data={})
+        except AuthError as exc:
+            if "write permission" not in exc.message:
+                raise
+            return [
+                f"{self.name}: the WooCommerce key has read access only, so {', '.join(writes)} cannot be "
+                f"written; create a key with Read/Write permissions (WooCommerce > Settings > Advanced > "
+                f"REST API) and replace stores.{self.name}.consumer_key and consumer_secret"
+            ]
+        return []
 
     def read(self, resource: Resource, since: datetime | None, resume: str | None = None) -> Iterator[Page]:
         if resource == "abandoned_checkouts":
