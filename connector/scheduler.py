@@ -330,13 +330,12 @@ class Service:
                     client,
                     store,
                 )
-        elif result.get("set_aside"):
-            if health.set_aside is None:
-                log.error("%s/%s: %s", client, store, result.get("error", "set aside"))
-                adapter.attempts = 1
-            health.set_aside = result.get("error", "set aside")
         elif result.get("outcome") == "failed":
-            log.error("%s/%s: %s", client, store, result.get("error", "inventory failed"))
+            if health.set_aside is None:
+                log.error("%s: %s", client, result.get("error", f"{store}: inventory failed"))
+                if result.get("set_aside"):
+                    adapter.attempts = 1
+            health.set_aside = result.get("error", "inventory failed")
 
 
 def _utc_in(seconds: float) -> datetime:
