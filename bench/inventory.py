@@ -9,17 +9,32 @@ read per SKU per channel plus one write per changed channel quantity, so the cou
 sample's time per SKU times the SKU count. The Shopify simulator's cost bucket is switched off: throttling
 would measure the bucket, not the sync.
 
+Then a flash sale: one SKU with few units split between three channels (shares of 40, 30 and 30 %),
+customers buying one unit at a time on every channel at once, as fast as each store lets them, while the
+sync runs cycle after cycle and one channel's writes fail half the time (half of those failures after the
+store applied the write, the answer lost). Printed: the units sold beyond stock, summed over several sales,
+for compare-and-set channels (three Shopify shops), for the same with the writes sent in one phase (raises
+before every lowering was done, the order before the guardrails), for two WooCommerce stores and a shop
+with WooCommerce's residual window (its REST controller adds `inventory_delta` to the quantity it loaded
+and saves the sum: a checkout committing between load and save is overwritten; the window's length is an
+assumption, `--save-ms`), and for writes of new quantities (what a sync without compare-and-set does).
+
     .venv/bin/python bench/inventory.py [--skus 10000] [--changed 0.01] [--naive-sample 300]
+                                        [--flash-sales 5] [--flash-units 20] [--save-ms 0 20]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
+import json
 import random
 import tempfile
 import threading
 import time
 from pathlib import Path
+from unittest import mock
 
 from connector.config import ClientConfig
 from connector.inventory import store
@@ -27,9 +42,11 @@ from connector.inventory.fold import Seen, fold
 from connector.jobs.inventory import InventorySync, channels_of
 from connector.jobs.pull import pull
 from connector.platforms.base import StockWrite
+from connector.platforms.errors import TransientError
 from connector.platforms.registry import open_adapter
 from connector.sandbox.shopify import ShopifySim
 from connector.sandbox.woocommerce import WooCommerceSim
+from connector.sandbox.woocommerce.store import CheckoutRefused
 from connector.state import open_state
 
 CHANNELS = ("fr", "de", "us")
@@ -85,11 +102,17 @@ def main() -> None:
     parser.add_argument("--naive-sample", type=int, default=300)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--race-cycles", type=int, default=60)
+    parser.add_argument("--flash-sales", type=int, default=5, help="flash sales per row")
+    parser.add_argument("--flash-units", type=int, default=20, help="units of the SKU at the start")
+    parser.add_argument(
+        "--save-ms", type=float, nargs="+", default=[0.0, 20.0], help="WooCommerce load-to-save windows"
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
     volume(args, rng)
     for mode in ("delta", "absolute"):
         race(mode, args.race_cycles, args.seed)
+    flash_sales(args)
 
 
 def volume(args, rng: random.Random) -> None:
@@ -188,6 +211,18 @@ def volume(args, rng: random.Random) -> None:
         print(f"naive / pooled: {ratio_requests:,.0f}x the requests, {ratio_time:,.0f}x the wall time")
 
 
+def absolute_writes(self, writes):
+    """WooCommerceAdapter.write_stock sending new quantities (`stock_quantity`) instead of changes."""
+    from connector.platforms.woocommerce.adapter import STOCK_MARK_KEY
+
+    items = [(w.sku, w.level.product_id, w.level.variant_id, {"stock_quantity": w.quantity}) for w in writes]
+    items = [
+        (sku, pid, vid, {**fields, "meta_data": [{"key": STOCK_MARK_KEY, "value": w.mark}]})
+        for (sku, pid, vid, fields), w in zip(items, writes, strict=True)
+    ]
+    return self._batched(items)
+
+
 def race(mode: str, cycles: int, seed: int) -> None:
     """Customers buy on both WooCommerce stores without pause while full cycles run back to back. `delta`
     writes as the adapter does (`inventory_delta`); `absolute` sets `stock_quantity`, what a sync without
@@ -195,17 +230,6 @@ def race(mode: str, cycles: int, seed: int) -> None:
     from connector.platforms.woocommerce import adapter as woo
 
     original = woo.WooCommerceAdapter.write_stock
-
-    def absolute(self, writes):
-        items = [
-            (w.sku, w.level.product_id, w.level.variant_id, {"stock_quantity": w.quantity}) for w in writes
-        ]
-        items = [
-            (sku, pid, vid, {**fields, "meta_data": [{"key": woo.STOCK_MARK_KEY, "value": w.mark}]})
-            for (sku, pid, vid, fields), w in zip(items, writes, strict=True)
-        ]
-        return self._batched(items)
-
     rng = random.Random(seed)
     with (
         WooCommerceSim("race-fr") as fr,
@@ -236,7 +260,7 @@ def race(mode: str, cycles: int, seed: int) -> None:
         )
         adapters = {name: open_adapter(name, cfg) for name, cfg in config.stores.items()}
         if mode == "absolute":
-            woo.WooCommerceAdapter.write_stock = absolute
+            woo.WooCommerceAdapter.write_stock = absolute_writes
         sold = dict.fromkeys(skus, 0)
         stop = threading.Event()
 
@@ -272,6 +296,180 @@ def race(mode: str, cycles: int, seed: int) -> None:
             f"race, {mode} writes: {cycles} cycles, {sum(sold.values()):,} sales, {written:,} stock writes: "
             f"{lost:,} sales missing from the pool"
         )
+
+
+# --- flash sale ------------------------------------------------------------------------------------------------
+
+SHARES = (40, 30, 30)
+PAUSES = {"a": 0.02, "b": 0.06, "c": 0.01}  # seconds between customers, on average: b is the slow one
+
+
+class SavingWooCommerceSim(WooCommerceSim):
+    """A WooCommerce store whose REST controller applies `inventory_delta` as WooCommerce 10 does: it loads the
+    product, adds the delta to the quantity it loaded and saves the sum, `save_ms` later (prepare_object_for_
+    database in https://github.com/woocommerce/woocommerce/blob/trunk/plugins/woocommerce/includes/rest-api/
+    Controllers/Version2/class-wc-rest-products-v2-controller.php). A checkout committing in between is lost."""
+
+    save_ms = 0.0
+
+    def handle(self, request):
+        if not (self.save_ms and request.method == "POST" and request.path.endswith("/batch")):
+            return super().handle(request)
+        body = json.loads(request.body or b"{}")
+        items = [i for i in body.get("update", []) if isinstance(i, dict) and "inventory_delta" in i]
+        with self.lock:  # the product is loaded
+            loaded = {i["id"]: self.store.posts[int(i["id"])].stock_quantity or 0 for i in items}
+        time.sleep(self.save_ms / 1000)  # ... hooks, validation, meta ...
+        for item in items:  # ... and saved with the quantity it loaded
+            item["stock_quantity"] = loaded[item["id"]] + int(item.pop("inventory_delta"))
+        return super().handle(dataclasses.replace(request, body=json.dumps(body).encode()))
+
+
+def flaky_writes(adapter, rng: random.Random) -> None:
+    """Half the stock writes fail: a quarter never reach the store, a quarter are applied and the answer lost."""
+    original = adapter.write_stock
+
+    def write_stock(writes):
+        draw = rng.random()
+        if draw < 0.25:
+            raise TransientError(adapter.name, "simulated: no answer (the store never got it)")
+        if draw < 0.5:
+            original(writes)
+            raise TransientError(adapter.name, "simulated: the store applied it, the answer was lost")
+        return original(writes)
+
+    adapter.write_stock = write_stock
+
+
+def flash_sale(
+    platforms: tuple[str, ...], units: int, seed: int, *, save_ms: float, failing: bool, patches=()
+) -> int:
+    """One flash sale; answers the units sold beyond stock."""
+    rng = random.Random(seed)
+    names = ("a", "b", "c")
+    sku = "FLASH-00001"
+    with contextlib.ExitStack() as stack, tempfile.TemporaryDirectory() as folder:
+        sims, stores = {}, {}
+        for name, platform in zip(names, platforms, strict=True):
+            if platform == "shopify":
+                sim = stack.enter_context(ShopifySim(f"flash-{name}"))
+                sim.control("bucket", {"enabled": False})
+                with sim.lock:
+                    sim.shop.add_product("Flash", variants=[{"sku": sku, "available": 0}])
+                stores[name] = {"platform": "shopify", "shop": sim.base_url, "access_token": sim.access_token}
+            else:
+                sim = stack.enter_context(SavingWooCommerceSim(f"flash-{name}"))
+                sim.add_products(count=1, prefix="FLASH", stock=0)
+                stores[name] = {
+                    "platform": "woocommerce",
+                    "url": sim.base_url,
+                    "consumer_key": sim.consumer_key,
+                    "consumer_secret": sim.consumer_secret,
+                }
+            sims[name] = sim
+        if platforms[0] == "shopify":
+            sims["a"].control("set_stock", {"sku": sku, "quantity": units})
+        else:
+            sims["a"].set_stock(sku, units)
+        config = ClientConfig.model_validate(
+            {
+                "client": {
+                    "name": "flash",
+                    "base_currency": "EUR",
+                    "state_file": str(Path(folder) / "f.sqlite"),
+                },
+                "stores": stores,
+                "inventory": {
+                    "source_of_truth": "a",
+                    "channels": {n: {"share": share} for n, share in zip(names, SHARES, strict=True)},
+                },
+            }
+        )
+        adapters = {name: open_adapter(name, cfg) for name, cfg in config.stores.items()}
+        for patch in patches:
+            stack.enter_context(patch)
+        sold = dict.fromkeys(names, 0)
+        with open_state(config.state_path) as state:
+            sync = InventorySync(state, channels_of(config, adapters), source_of_truth="a")
+            sync.run()  # the first sync splits the units between the channels
+            for sim in sims.values():
+                if isinstance(sim, SavingWooCommerceSim):
+                    sim.save_ms = save_ms
+            if failing:
+                flaky_writes(adapters["b"], rng)
+            stop = threading.Event()
+
+            def customer(name: str) -> None:
+                sim, pause = sims[name], PAUSES[name]
+                arrivals = random.Random(f"{seed}-{name}")
+                while not stop.wait(arrivals.expovariate(1 / pause)):
+                    with sim.lock:
+                        if isinstance(sim, ShopifySim):  # the storefront sells what is available
+                            if sim.stock(sku)["available"] > 0:
+                                sim.sell([{"sku": sku, "quantity": 1}])
+                                sold[name] += 1
+                        else:
+                            try:
+                                sim.sell([{"sku": sku, "quantity": 1}])
+                                sold[name] += 1
+                            except CheckoutRefused:
+                                pass
+
+            buyers = [threading.Thread(target=customer, args=(name,)) for name in names]
+            for thread in buyers:
+                thread.start()
+            deadline = time.monotonic() + 3.0
+            try:
+                while time.monotonic() < deadline:
+                    sync.run(full=True)
+            finally:
+                stop.set()
+                for thread in buyers:
+                    thread.join()
+        for adapter in adapters.values():
+            adapter.close()
+    return max(0, sum(sold.values()) - units)
+
+
+def flash_sales(args) -> None:
+    from connector.platforms.woocommerce.adapter import WooCommerceAdapter
+
+    shops, mixed = ("shopify",) * 3, ("woocommerce", "woocommerce", "shopify")
+    rows = [
+        ("compare-and-set (3 Shopify shops), all healthy", shops, 0.0, False, ()),
+        ("compare-and-set, one shop's writes failing half the time", shops, 0.0, True, ()),
+    ]
+    for save_ms in args.save_ms:
+        label = f"2 WooCommerce + 1 Shopify, one failing; WooCommerce saves {save_ms:g} ms after loading"
+        rows.append((label, mixed, save_ms, True, ()))
+    naive = (mock.patch.object(WooCommerceAdapter, "write_stock", absolute_writes),)
+    rows.append(
+        (
+            f"the same ({args.save_ms[-1]:g} ms), new quantities written (no compare-and-set)",
+            mixed,
+            args.save_ms[-1],
+            True,
+            naive,
+        )
+    )
+    print(
+        f"flash sale: {args.flash_units} units of one SKU, shares {'/'.join(map(str, SHARES))} %, customers on "
+        f"every channel at once for 3 s while full cycles run back to back, {args.flash_sales} sales per row"
+    )
+    width = max(len(row[0]) for row in rows)
+    print(f"{'':<{width}}  {'units sold beyond stock':>24}")
+    for label, platforms, save_ms, failing, patches in rows:
+        beyond = 0
+        for number in range(args.flash_sales):
+            beyond += flash_sale(
+                platforms,
+                args.flash_units,
+                args.seed + number,
+                save_ms=save_ms,
+                failing=failing,
+                patches=patches,
+            )
+        print(f"{label:<{width}}  {beyond:>24,}")
 
 
 if __name__ == "__main__":

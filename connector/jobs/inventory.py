@@ -119,6 +119,7 @@ class CycleReport:
     planned: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)  # sku -> channel -> old, new
     # first sight of a SKU on a channel showing other than its target: sku, channel, quantity, target
     disagreements: list[tuple[str, str, int, int]] = field(default_factory=list)
+    listed: set[tuple[str, str]] = field(default_factory=set)  # (sku, channel) in disagreements
     oversold: dict[str, int] = field(default_factory=dict)  # sku -> negative pool
     held: dict[tuple[str, str], Hold] = field(default_factory=dict)  # (sku, channel) -> held change
     newly_held: set[tuple[str, str]] = field(default_factory=set)
@@ -334,14 +335,18 @@ class InventorySync:
         held: store.Held,
         lowered: set[tuple[str, str]],
     ) -> list[Write]:
-        """What each channel of the SKU shows once the lowering writes are done, as far as known (its last
-        baseline where it was not read), and the raises that fit in the pool beside it."""
+        """What each channel of the SKU shows once the lowering writes are done, as far as the pool can tell
+        (its last baseline where it was not read; where a write's outcome is unknown, the higher of the two
+        quantities the pool may still count there), and the raises that fit in the pool beside it."""
         targets, standing = {}, {}
         lowering = {w.channel: w.target for w in phases.lowering(result.writes)}
         for channel in self.channels:
             read = reads[channel.name]
             level = read.levels.get(sku) if read is not None else None
-            if level is not None:
+            pending = held.pending[sku].get(channel.name)
+            if (channel.name, sku) in self._cycle.unknown and pending is not None:
+                shown = max(pending.expected, pending.target)
+            elif level is not None:
                 shown = lowering[channel.name] if (sku, channel.name) in lowered else level.quantity
             elif channel.name in held.baselines[sku]:
                 shown = held.baselines[sku][channel.name]
@@ -477,12 +482,10 @@ class InventorySync:
                 counts.increases += entry.change
             elif entry.kind == "accepted":
                 counts.accepted += entry.change
-        listed = {(row[0], row[1]) for row in report.disagreements}
-        report.disagreements += [
-            (sku, name, qty, target)
-            for name, qty, target in result.disagreements
-            if (sku, name) not in listed
-        ]
+        for name, qty, target in result.disagreements:
+            if (sku, name) not in report.listed:  # a second detect round (a channel back) lists it once
+                report.listed.add((sku, name))
+                report.disagreements.append((sku, name, qty, target))
         if result.pool < 0:
             report.oversold[sku] = result.pool
         pending = held.pending[sku]
