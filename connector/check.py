@@ -44,8 +44,9 @@ def check_stores(config: ClientConfig) -> list[CheckLine]:
                     f"reachable, authenticated, {info.platform} API {info.api_version}, currency {info.currency or '?'}",
                 )
             )
-            if writers.get(name):
-                lines += _write_access(name, store, adapter, writers[name])
+            jobs = [j for j in writers.get(name, []) if j != "tagging" or adapter.tags_orders]
+            if jobs:
+                lines += _write_access(name, store, adapter, jobs)
         finally:
             adapter.close()
     return lines + check_channels(config)
