@@ -9,21 +9,20 @@ disagree are listed before anything is written.
 
 A cycle, in order:
 1. Candidates. An incremental cycle reads only the SKUs with a reason to have changed: lines of orders pulled
-   since the last cycle, products modified since (the pull's variants table), and SKUs with a write whose
-   outcome is not known yet. No candidate, no request. Every FULL_EVERY cycles (and on the first cycle, or
+   since the last cycle, products modified since (the pull's variants table), SKUs with a write whose
+   outcome is not known yet, and SKUs with a held change. No candidate, no request. Every FULL_EVERY cycles (and on the first cycle, or
    with --full) the cycle reads every SKU of every channel instead: that reconciliation catches what no
    pull reported (an edit on a channel the pull has not seen yet, a missed order).
 2. Detect. Read the candidates on every channel (100 SKUs a request on WooCommerce, 250 on Shopify) and fold
    them in one transaction. SKUs where a channel shows something other than its target go on.
 3. Write, in rounds. Re-read just those SKUs on every channel right before writing (the read-to-write window
-   is one read and one write per channel), fold again, and in the same transaction record every intended
-   write (an intent: expected quantity, target, a unique mark). Then send them, batched at the platform's
-   maximum, and record the answers: an applied write moves the channel's baseline to its target; a
-   compare-and-set refusal (Shopify: a sale landed in between) sends the SKU into another round within the
-   same run; a write whose answer is unknown stays pending and the next read settles it.
-
-Writes that lower a quantity go before writes that raise one (connector/inventory/phases.py): where the
-channels' rules split the pool, the channels together never show more than it.
+   is one read and one write per channel) and fold again. Then, writes that lower a quantity first, writes
+   that raise one after (connector/inventory/phases.py: where the channels' rules split the pool, the
+   channels together never show more than it): record each intended write (an intent: expected quantity,
+   target, a unique mark) in one transaction, send them, batched at the platform's maximum, and record the
+   answers: an applied write moves the channel's baseline by its change; a compare-and-set refusal
+   (Shopify: a sale landed in between) sends the SKU into another round within the same run; a write whose
+   answer is unknown stays pending and the next read settles it.
 
 Channels fail independently. A channel whose reads fail (a refused credential, a 4xx, retries exhausted) is
 left out of the cycle: its baseline waits, and the first cycle that reads it again reads every SKU. A channel
