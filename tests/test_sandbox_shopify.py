@@ -94,17 +94,48 @@ def test_shop_and_cost_extensions(sim):
     assert cost["throttleStatus"]["restoreRate"] == 100.0
 
 
-def test_connection_cost_is_first_times_children_plus_two_and_actual_counts_returned_nodes(sim):
+def test_connection_cost_scales_logarithmically_and_actual_counts_returned_nodes(sim):
     body = post(
         sim, '{ productVariants(first: 50, query: "sku:SKU-00001-01") { nodes { id product { id } } } }'
     ).json()
     cost = body["extensions"]["cost"]
-    assert cost["requestedQueryCost"] == 2 + 50 * 2
+    assert cost["requestedQueryCost"] == 2 + 7 * 2  # 50 nodes are charged as 7 (Shopify's log scale)
     assert cost["actualQueryCost"] == 2 + 1 * 2
 
 
+def test_real_shop_measurements_are_reproduced(sim):
+    """Requested costs measured on real shops: nested connections far below `2 + first x child`."""
+    product = post(sim, "{ products(first: 1) { nodes { id } } }").json()["data"]["products"]["nodes"][0]
+    nested = post(
+        sim,
+        "query($id: ID!) { product(id: $id) { variants(first: 250) { nodes { inventoryItem { id } } } } }",
+        {"id": product["id"]},
+    ).json()
+    assert nested["extensions"]["cost"]["requestedQueryCost"] == 25
+    plain = post(sim, "{ orders(first: 250) { nodes { id name createdAt updatedAt } } }").json()
+    assert plain["extensions"]["cost"]["requestedQueryCost"] == 13
+
+
+def test_the_cost_debug_header_explains_a_cost(sim):
+    query = "{ products(first: 10) { nodes { id variants(first: 5) { nodes { id } } } } }"
+    plain = post(sim, query).json()["extensions"]["cost"]
+    assert "fields" not in plain
+    debugged = requests.post(
+        sim.graphql_url,
+        json={"query": query},
+        headers={"X-Shopify-Access-Token": sim.access_token, "Shopify-GraphQL-Cost-Debug": "1"},
+        timeout=10,
+    ).json()["extensions"]["cost"]
+    by_path = {tuple(f["path"]): f for f in debugged["fields"]}
+    assert by_path[("products",)]["requestedTotalCost"] == debugged["requestedQueryCost"]
+    assert by_path[("products", "nodes", "variants")]["requestedTotalCost"] == 2 + 3 * 1
+
+
 def test_a_query_over_the_single_query_limit_is_refused(sim):
-    query = "{ productVariants(first: 250) { nodes { id inventoryItem { inventoryLevels(first: 5) { nodes { id } } } } } }"
+    query = (
+        "{ products(first: 250) { nodes { id variants(first: 250) { nodes { id inventoryItem "
+        "{ inventoryLevels(first: 250) { nodes { id location { id } } } } } } } } }"
+    )
     body = post(sim, query).json()
     error = body["errors"][0]
     assert error["extensions"]["code"] == "MAX_COST_EXCEEDED"
@@ -116,14 +147,14 @@ def test_a_query_over_the_single_query_limit_is_refused(sim):
 def test_an_empty_bucket_answers_throttled_with_http_200():
     with ShopifySim("Tiny", bucket_max=30, restore_rate=1) as sim:
         sim.seed(products=5, variants=2, customers=0, orders=0)
-        first = post(sim, "{ products(first: 10) { nodes { id } } }").json()
+        first = post(sim, "{ products(first: 10) { nodes { id variants(first: 2) { nodes { id } } } } }").json()
         assert first["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"] < 30
-        response = post(sim, "{ products(first: 25) { nodes { id } } }")
+        response = post(sim, "{ products(first: 25) { nodes { id variants(first: 2) { nodes { id } } } } }")
         assert response.status_code == 200
         body = response.json()
         assert body["errors"][0]["message"] == "Throttled"
         assert body["errors"][0]["extensions"]["code"] == "THROTTLED"
-        assert body["extensions"]["cost"]["requestedQueryCost"] == 27
+        assert body["extensions"]["cost"]["requestedQueryCost"] == 2 + 6 * (1 + 2 + 1 * 1)
         assert body["extensions"]["cost"]["actualQueryCost"] is None
         assert "data" not in body
         assert sim.stats()["throttled"] == 1
@@ -266,10 +297,11 @@ def test_seeding_is_deterministic():
     assert documents[0] == documents[1]
 
 
-def test_bulk_result_is_shopify_jsonl_with_parent_ids(sim):
+def test_bulk_result_is_grouped_shopify_jsonl_when_asked(sim):
     started = post(
         sim,
-        """mutation($q: String!) { bulkOperationRunQuery(query: $q) { bulkOperation { id status } userErrors { code } } }""",
+        """mutation($q: String!) { bulkOperationRunQuery(query: $q, groupObjects: true) {
+            bulkOperation { id status } userErrors { code } } }""",
         {"q": "{ products { edges { node { id title variants { edges { node { id sku } } } } } } }"},
     ).json()["data"]["bulkOperationRunQuery"]
     assert started["userErrors"] == []

@@ -1,12 +1,24 @@
 """Bulk query operations: run a query over whole connections and serve the result as Shopify's JSONL.
 
-The JSONL holds one object per line; the nodes of a nested connection get their own lines with
-`__parentId` set to the id of the object that holds the connection, right after their parent.
+The JSONL holds one object per line; the nodes of a nested connection get their own lines with `__parentId`
+set to the id of the object that holds the connection. From API version 2026-01 `groupObjects` defaults to
+false and the lines come in no particular order: a child may come before its parent, far from it
+(https://shopify.dev/changelog/bulk-operations-group-objects-default-changed-to-false). The simulator writes
+ungrouped output in a random interleaving seeded by the operation's id (the same operation, the same file),
+and grouped output (each parent followed by its children) only when asked with `groupObjects: true`.
+
+Up to five bulk query operations may run per shop at once from 2026-01; a sixth is refused with
+`LIMIT_REACHED` (https://shopify.dev/docs/api/usage/bulk-operations/queries,
+https://shopify.dev/docs/api/admin-graphql/2026-01/payloads/BulkOperationRunQueryPayload). `bulkOperations`
+lists an app's operations, newest first, filtered by `status`, `operation_type`, `id` and `created_at`
+(https://shopify.dev/docs/api/admin-graphql/2026-07/queries/bulkOperations); `currentBulkOperation` is
+deprecated for it but still answers the latest one.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +40,7 @@ from .shop import gid, iso
 from .views import RequestContext
 
 IN_PROGRESS = ("CREATED", "RUNNING")
+MAX_RUNNING_QUERIES = 5
 
 
 @dataclass(eq=False)
@@ -41,6 +54,7 @@ class BulkOperation:
     root_object_count: int = 0
     error_code: str | None = None
     result: bytes | None = None
+    grouped: bool = False
 
 
 class BulkOperationView:
@@ -109,15 +123,21 @@ class BulkRunner:
         operation = self._operations.get(number)
         return operation.result if operation is not None and operation.status == "COMPLETED" else None
 
-    def start(self, query: str) -> dict:
+    def listed(self, query: str | None) -> list[BulkOperationView]:
+        """The operations `bulkOperations(query:)` selects, newest first (its default CREATED_AT order)."""
+        chosen = [op for op in self._operations.values() if _matches(op, query)]
+        chosen.sort(key=lambda op: (op.created_at, op.id), reverse=True)
+        return [BulkOperationView(op, self._sim.base_url) for op in chosen]
+
+    def start(self, query: str, group_objects: bool = False) -> dict:
         """bulkOperationRunQuery: validate, create, and run in the background."""
-        for operation in self._operations.values():
-            if operation.status in IN_PROGRESS:
-                return _user_error(
-                    f"A bulk query operation for this app and shop is already in progress: "
-                    f"{gid('BulkOperation', operation.id)}.",
-                    "OPERATION_IN_PROGRESS",
-                )
+        running = [op for op in self._operations.values() if op.status in IN_PROGRESS]
+        if len(running) >= MAX_RUNNING_QUERIES:
+            return _user_error(
+                f"A maximum of {MAX_RUNNING_QUERIES} bulk query operations can run at the same time for this "
+                "app and shop.",
+                "LIMIT_REACHED",
+            )
         prepared = self._sim.documents.get(query)
         if prepared.errors:
             return _user_error(
@@ -129,7 +149,7 @@ class BulkRunner:
         if not _has_connection(operation_node):
             return _user_error("Bulk queries must contain at least one connection.", "INVALID")
         shop = self._sim.shop
-        operation = BulkOperation(shop.next_id(), query, "CREATED", shop.now())
+        operation = BulkOperation(shop.next_id(), query, "CREATED", shop.now(), grouped=group_objects)
         self._operations[operation.id] = operation
         thread = threading.Thread(
             target=self._run, args=(operation, prepared, operation_node), name="bulk-operation", daemon=True
@@ -150,17 +170,49 @@ class BulkRunner:
             context = RequestContext(self._sim.shop, self._sim, unlimited=True)
             result = run(prepared, context, None, None)
             if result.errors:
+                denied = all((e.extensions or {}).get("code") == "ACCESS_DENIED" for e in result.errors)
                 operation.status = "FAILED"
-                operation.error_code = "INTERNAL_SERVER_ERROR"
+                operation.error_code = "ACCESS_DENIED" if denied else "INTERNAL_SERVER_ERROR"
                 operation.completed_at = self._sim.shop.now()
                 return
             lines: list[bytes] = []
             roots = flatten(node, result.data or {}, lines)
+            if not operation.grouped:
+                random.Random(operation.id).shuffle(lines)
             operation.result = b"".join(lines)
             operation.object_count = len(lines)
             operation.root_object_count = roots
             operation.completed_at = self._sim.shop.now()
             operation.status = "COMPLETED"
+
+
+def _matches(operation: BulkOperation, query: str | None) -> bool:
+    """Shopify search syntax over `status`, `operation_type`, `id` (with > >= < <=) and `created_at`."""
+    for term in (query or "").replace(" AND ", " ").split():
+        key, _, value = term.partition(":")
+        value = value.strip("'\"").lower()
+        if key == "status" and operation.status.lower() != value:
+            return False
+        if key == "operation_type" and value != "query":
+            return False
+        if key == "id":
+            number = value.lstrip("<>=")
+            operator = value[: len(value) - len(number)]
+            try:
+                wanted = int(number.rsplit("/", 1)[-1])
+            except ValueError:
+                return False
+            if not {
+                "": operation.id == wanted,
+                ">": operation.id > wanted,
+                ">=": operation.id >= wanted,
+                "<": operation.id < wanted,
+                "<=": operation.id <= wanted,
+            }.get(operator, False):
+                return False
+        if key == "created_at" and iso(operation.created_at) < value.lstrip("<>=").upper():
+            return False
+    return True
 
 
 def _user_error(message: str, code: str) -> dict:

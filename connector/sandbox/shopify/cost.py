@@ -1,9 +1,19 @@
 """Query cost and the leaky bucket, after Shopify's published method for the Admin GraphQL API.
 
-Requested cost, before execution: a scalar or enum costs 0, an object 1, a connection 2 plus `first`
-(or `last`) times the cost of one node, a mutation field 10. Actual cost, after execution, counts the
-nodes a connection really returned and skips objects that came back null. The bucket must hold the
-requested cost before a query runs; the difference to the actual cost is refunded afterwards.
+https://shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits: a scalar or enum costs 0, an object 1, a
+mutation field 10; a connection costs 2 plus its page of objects, where Shopify "incorporate[s] logarithmic
+scaling into connection fields to cost them more favorably for a client": the page size is not a linear
+multiplier. The multiplier below is the bucketed logarithmic scale measured on real shops (public
+measurements of `requestedQueryCost` per page size: https://github.com/rmosolgo/graphql-ruby/pull/5460), and
+it reproduces the figures measured on real shops: `product(id) { variants(first: 250) { nodes { inventoryItem
+{ id } } } }` is requested at 25, `orders(first: 250)` with plain fields at 13. So a nested connection costs
+`2 + m(first) x (1 + one node's own cost)`, far below the old `2 + first x node cost`.
+
+Requested cost is computed from the document before execution; actual cost, after execution, applies the
+same rule to the nodes a connection really returned and skips objects that came back null. The bucket must
+hold the requested cost before a query runs; the difference to the actual cost is refunded afterwards.
+`breakdown()` is what the `Shopify-GraphQL-Cost-Debug: 1` header adds to `extensions.cost.fields`: each
+field's path, its own cost, its requested total and its children's cost.
 """
 
 from __future__ import annotations
@@ -31,11 +41,23 @@ from graphql import (
     value_from_ast_untyped,
 )
 
+# Upper bounds of page sizes and their cost multiplier; larger pages: 3 + floor(log2(first)).
+_MULTIPLIERS = ((2, 1), (4, 2), (7, 3), (12, 4), (20, 5), (39, 6), (59, 7), (79, 8), (99, 9), (149, 10), (250, 11))
 MUTATION_COST = 10
 CONNECTION_COST = 2
 MAX_QUERY_COST = 1000
 DEFAULT_BUCKET_MAX = 2000.0  # standard plans: 100 points a second, a bucket of 20 seconds' worth
 DEFAULT_RESTORE_RATE = 100.0
+
+
+def page_multiplier(size: int) -> int:
+    """How many nodes' worth a connection page of `size` is charged (logarithmic, see the module doc)."""
+    if size <= 0:
+        return 0
+    for bound, multiplier in _MULTIPLIERS:
+        if size <= bound:
+            return multiplier
+    return max(11, 3 + size.bit_length() - 1)
 
 
 class CostCalculator:
@@ -46,6 +68,12 @@ class CostCalculator:
         self.operation = operation
         self.fragments: dict[str, FragmentDefinitionNode] = fragments
         self.variables = variables or {}
+        self._breakdown: list[dict] = []
+        self._path: list[str] = []
+
+    def breakdown(self) -> list[dict]:
+        """The per-field figures of the last `requested()`, as Shopify's cost debug header gives them."""
+        return list(self._breakdown)
 
     def _root_type(self) -> GraphQLObjectType:
         if self.operation.operation.value == "mutation":
@@ -90,13 +118,25 @@ class CostCalculator:
 
     def requested(self) -> int:
         root = self._root_type()
+        self._breakdown = []
         total = 0
         for field, parent in self._fields(self.operation.selection_set, root):
             if root is self.schema.mutation_type and field.name.value != "__typename":
                 total += MUTATION_COST
+                self._record([field.name.value], MUTATION_COST, MUTATION_COST, 0)
             else:
                 total += self._requested_field(field, parent)
         return total
+
+    def _record(self, path: list[str], defined: int | None, total: int, children: int) -> None:
+        self._breakdown.append(
+            {
+                "path": list(path),
+                "definedCost": defined,
+                "requestedTotalCost": total,
+                "requestedChildrenCost": children,
+            }
+        )
 
     def _requested_selection(self, selection_set: SelectionSetNode | None, parent: Any) -> int:
         # Fragments on different concrete types are alternatives: charge the dearest one.
@@ -107,6 +147,14 @@ class CostCalculator:
         return max(per_type.values(), default=0)
 
     def _requested_field(self, field: FieldNode, parent: Any) -> int:
+        key = field.alias.value if field.alias else field.name.value
+        self._path.append(key)
+        try:
+            return self._requested_field_at(field, parent)
+        finally:
+            self._path.pop()
+
+    def _requested_field_at(self, field: FieldNode, parent: Any) -> int:
         definition = self._field_def(parent, field.name.value)
         if definition is None:
             return 0
@@ -122,17 +170,25 @@ class CostCalculator:
             per_node = 0
             for child, on in self._fields(field.selection_set, named):
                 if child.name.value == "nodes":
+                    self._path.append("nodes")
                     per_node = max(per_node, 1 + self._requested_selection(child.selection_set, node_named))
+                    self._path.pop()
                 elif child.name.value == "edges":
                     for edge_child, _edge_on in self._fields(
                         child.selection_set, get_named_type(on.fields["edges"].type)
                     ):
                         if edge_child.name.value == "node":
+                            self._path += ["edges", "node"]
                             per_node = max(
                                 per_node, 1 + self._requested_selection(edge_child.selection_set, node_named)
                             )
-            return CONNECTION_COST + int(size) * per_node
-        return 1 + self._requested_selection(field.selection_set, named)
+                            del self._path[-2:]
+            total = CONNECTION_COST + page_multiplier(int(size)) * per_node
+            self._record(self._path, None, total, per_node)
+            return total
+        children = self._requested_selection(field.selection_set, named)
+        self._record(self._path, 1, 1 + children, children)
+        return 1 + children
 
     # -- actual ---------------------------------------------------------------------------------
 
@@ -170,14 +226,12 @@ class CostCalculator:
             return 0
         if named.name.endswith("Connection") and "first" in definition.args and isinstance(value, dict):
             node_named = get_named_type(named.fields["nodes"].type) if "nodes" in named.fields else None
-            cost = CONNECTION_COST
+            costs: list[int] = []
             for child, _on in self._fields(field.selection_set, named):
                 key = child.alias.value if child.alias else child.name.value
                 items = value.get(key)
                 if child.name.value == "nodes" and isinstance(items, list):
-                    cost += sum(
-                        1 + self._actual_selection(child.selection_set, node_named, n) for n in items if n
-                    )
+                    costs = [1 + self._actual_selection(child.selection_set, node_named, n) for n in items if n]
                     break
                 if child.name.value == "edges" and isinstance(items, list):
                     for edge in items:
@@ -188,11 +242,12 @@ class CostCalculator:
                                 and isinstance(edge, dict)
                                 and edge.get(node_key)
                             ):
-                                cost += 1 + self._actual_selection(
-                                    edge_child.selection_set, node_named, edge[node_key]
+                                costs.append(
+                                    1 + self._actual_selection(edge_child.selection_set, node_named, edge[node_key])
                                 )
                     break
-            return cost
+            # The same logarithmic rule over the nodes returned, each charged as the dearest one.
+            return CONNECTION_COST + page_multiplier(len(costs)) * max(costs, default=0)
         if isinstance(definition.type, GraphQLList) or (
             isinstance(definition.type, GraphQLNonNull) and isinstance(definition.type.of_type, GraphQLList)
         ):

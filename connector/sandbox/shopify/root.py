@@ -219,6 +219,20 @@ class QueryRoot:
             raise too_many(len(ids))
         return [node_for(info, node_id) for node_id in ids]
 
+    def bulkOperations(self, info: GraphQLResolveInfo, **args: Any) -> dict:
+        listed = ctx(info).sim.bulk.listed(args.get("query"))
+        args = {**args, "reverse": False}
+        # listed() is already newest first: page it in that order.
+        order = {view.id: position for position, view in enumerate(listed)}
+        return paged_list(info, listed, lambda view: (order[view.id],), lambda view: view, args)
+
+    def currentAppInstallation(self, info: GraphQLResolveInfo) -> dict:
+        scopes = sorted(ctx(info).sim.auth.granted())
+        return {
+            "id": "gid://shopify/AppInstallation/1",
+            "accessScopes": [{"handle": scope, "description": scope} for scope in scopes],
+        }
+
     def currentBulkOperation(self, info: GraphQLResolveInfo, type: str = "QUERY") -> Any:
         return ctx(info).sim.bulk.current_view(type)
 
@@ -714,4 +728,4 @@ class MutationRoot:
         return {"node": OrderView(order) if order is not None else ProductView(product), "userErrors": []}
 
     def bulkOperationRunQuery(self, info: GraphQLResolveInfo, query: str, groupObjects: bool = False) -> dict:
-        return ctx(info).sim.bulk.start(query)
+        return ctx(info).sim.bulk.start(query, group_objects=groupObjects)

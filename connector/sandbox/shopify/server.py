@@ -12,6 +12,7 @@ from typing import Any
 from connector.platforms.shopify.schema import API_VERSION
 
 from ..server import InvalidJSONBody, Request, Response, SandboxServer
+from .auth import ShopAuth
 from .bulk import BulkRunner
 from .cost import DEFAULT_BUCKET_MAX, DEFAULT_RESTORE_RATE, MAX_QUERY_COST, LeakyBucket
 from .engine import DocumentCache, changes_data, cost_calculator, pick_operation, run
@@ -21,6 +22,29 @@ from .views import RequestContext
 
 GRAPHQL_PATH = re.compile(r"^/admin/api/(?P<version>[0-9]{4}-[0-9]{2}|unstable)/graphql\.json$")
 BULK_PATH = re.compile(r"^/bulk/(?P<id>[0-9]+)\.jsonl$")
+TOKEN_PATH = "/admin/oauth/access_token"
+AUTHORIZE_PATH = "/admin/oauth/authorize"
+ACCESS_SCOPES_DOCS = "https://shopify.dev/api/usage/access-scopes"
+# The scope each root field the connector uses needs (https://shopify.dev/docs/api/usage/access-scopes).
+REQUIRED_SCOPES = {
+    "products": "read_products",
+    "product": "read_products",
+    "productsCount": "read_products",
+    "productVariants": "read_products",
+    "orders": "read_orders",
+    "order": "read_orders",
+    "ordersCount": "read_orders",
+    "abandonedCheckouts": "read_orders",
+    "customers": "read_customers",
+    "customersCount": "read_customers",
+    "inventorySetQuantities": "write_inventory",
+    "productVariantsBulkUpdate": "write_products",
+    "priceListFixedPricesAdd": "write_products",
+    "translationsRegister": "write_translations",
+    "translatableResource": "read_translations",
+    "translatableResourcesByIds": "read_translations",
+    "tagsAdd": "write_orders",
+}
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
 RATE_LIMIT_DOCS = "https://shopify.dev/api/usage/rate-limits"
 
@@ -57,6 +81,8 @@ class ShopifySim(SandboxServer):
         self.shop = Shop(name, currency=currency, locales=locales, markets=markets)
         self.shop_domain = f"{re.sub(r'[^a-z0-9-]+', '-', name.lower()).strip('-') or 'shop'}.myshopify.com"
         self.access_token = access_token or f"shpat_{secrets.token_hex(16)}"
+        self.auth = ShopAuth(self.shop_domain, static_token=self.access_token)
+        self.protected_customer_data = True  # False: the app is not approved for protected customer data
         self.bucket = LeakyBucket(bucket_max, restore_rate, enabled=throttling)
         self.documents = DocumentCache()
         self.bulk = BulkRunner(self, delay=bulk_delay)
@@ -68,6 +94,27 @@ class ShopifySim(SandboxServer):
         super().stop()
 
     @property
+    def client_id(self) -> str:
+        return self.auth.client_id
+
+    @property
+    def client_secret(self) -> str:
+        return self.auth.client_secret
+
+    def set_faults(self, **spec: Any) -> dict:
+        """Besides the core faults: `protected_customer_data: false` denies personal fields, as Shopify does for
+        an app not approved for protected customer data."""
+        approved = spec.pop("protected_customer_data", True)
+        if not isinstance(approved, bool):
+            raise ValueError("fault protected_customer_data must be true or false")
+        answer = super().set_faults(**spec)
+        self.protected_customer_data = approved
+        return {**answer, "protected_customer_data": approved}
+
+    def stats(self) -> dict:
+        return {**super().stats(), "tokens_issued": self.auth.tokens_issued}
+
+    @property
     def graphql_url(self) -> str:
         return f"{self.base_url}/admin/api/{API_VERSION}/graphql.json"
 
@@ -76,6 +123,8 @@ class ShopifySim(SandboxServer):
     def route_key(self, request: Request) -> str:
         if GRAPHQL_PATH.match(request.path):
             return f"{request.method} /admin/api/<version>/graphql.json"
+        if request.path == AUTHORIZE_PATH:
+            return f"{request.method} {AUTHORIZE_PATH}"
         if BULK_PATH.match(request.path):
             return f"{request.method} /bulk/<id>.jsonl"
         return f"{request.method} {request.path}"
@@ -92,6 +141,10 @@ class ShopifySim(SandboxServer):
             if body is None:
                 return Response(404, "NoSuchKey", {"Content-Type": "application/xml"})
             return Response(200, body, {"Content-Type": "application/jsonl"})
+        if request.path == TOKEN_PATH and request.method == "POST":
+            return self.auth.access_token(request)
+        if request.path == AUTHORIZE_PATH and request.method == "GET":
+            return self.auth.authorize(request)
         match = GRAPHQL_PATH.match(request.path)
         if match is None:
             return Response(404, {"errors": "Not Found"})
@@ -99,8 +152,7 @@ class ShopifySim(SandboxServer):
             return Response(405, {"errors": "Method Not Allowed"}, {"Allow": "POST"})
         if match.group("version") != API_VERSION:
             return Response(404, {"errors": "Not Found"})
-        token = request.headers.get("X-Shopify-Access-Token")
-        if not token or not secrets.compare_digest(token, self.access_token):
+        if not self.auth.valid(request.headers.get("X-Shopify-Access-Token")):
             return Response(401, {"errors": INVALID_TOKEN})
         try:
             payload = request.json()
@@ -111,12 +163,16 @@ class ShopifySim(SandboxServer):
         variables = payload.get("variables") or {}
         if not isinstance(variables, dict):
             return Response(400, {"errors": {"variables": "must be a JSON object"}})
-        return Response(200, self.answer(payload["query"], variables, payload.get("operationName")))
+        debug = request.headers.get("Shopify-GraphQL-Cost-Debug") == "1"
+        return Response(200, self.answer(payload["query"], variables, payload.get("operationName"), debug=debug))
 
     # -- GraphQL --------------------------------------------------------------------------------
 
-    def answer(self, query: str, variables: dict, operation_name: str | None = None) -> dict:
-        """The JSON body Shopify answers for one GraphQL request (after authentication)."""
+    def answer(
+        self, query: str, variables: dict, operation_name: str | None = None, *, debug: bool = False
+    ) -> dict:
+        """The JSON body Shopify answers for one GraphQL request (after authentication). `debug` adds the
+        per-field breakdown Shopify gives with the `Shopify-GraphQL-Cost-Debug: 1` header."""
         prepared = self.documents.get(query)
         if prepared.errors:
             return {"errors": prepared.errors}
@@ -130,6 +186,21 @@ class ShopifySim(SandboxServer):
             return {"errors": [{"message": message}]}
         calculator = cost_calculator(prepared, operation, variables)
         requested = calculator.requested()
+        denied = self._missing_scopes(operation)
+        if denied:
+            return {
+                "errors": [
+                    {
+                        "message": f"Access denied for {field} field. Required access: `{scope}` access scope.",
+                        "locations": [],
+                        "path": [field],
+                        "extensions": {"code": "ACCESS_DENIED", "documentation": ACCESS_SCOPES_DOCS},
+                    }
+                    for field, scope in denied
+                ],
+                "data": None,
+                "extensions": {"cost": self._cost(requested, 0)},
+            }
         if requested > MAX_QUERY_COST:
             return {
                 "errors": [
@@ -170,7 +241,20 @@ class ShopifySim(SandboxServer):
             body["errors"] = [error.formatted for error in result.errors]
         body["data"] = result.data
         body["extensions"] = {"cost": self._cost(requested, actual)}
+        if debug:
+            body["extensions"]["cost"]["fields"] = calculator.breakdown()
         return body
+
+    def _missing_scopes(self, operation) -> list[tuple[str, str]]:
+        granted = self.auth.granted()
+        missing = []
+        for selection in operation.selection_set.selections:
+            name = getattr(getattr(selection, "name", None), "value", None)
+            scope = REQUIRED_SCOPES.get(name or "")
+            # A write scope implies its read scope (https://shopify.dev/docs/api/usage/access-scopes).
+            if scope and scope not in granted and scope.replace("read_", "write_") not in granted:
+                missing.append((name, scope))
+        return missing
 
     def _cost(self, requested: int, actual: int | None) -> dict:
         return {
@@ -268,6 +352,8 @@ class ShopifySim(SandboxServer):
             return {"touched": shop.touch(payload.get("skus") or [])}
         if action == "counts":
             return shop.counts()
+        if action == "auth":
+            return self.auth.configure(payload)
         if action == "bucket":
             self.bucket.configure(
                 float(payload.get("maximum", self.bucket.maximum)),

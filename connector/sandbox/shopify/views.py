@@ -42,6 +42,20 @@ CONTENT_TYPES = {
     "product_type": "SINGLE_LINE_TEXT_FIELD",
 }
 RISK_RECOMMENDATIONS = {"LOW": "ACCEPT", "MEDIUM": "INVESTIGATE", "HIGH": "CANCEL", "NONE": "NONE"}
+PROTECTED_DATA_DOCS = "https://shopify.dev/docs/apps/launch/protected-customer-data"
+
+
+def personal(info: GraphQLResolveInfo, value: Any) -> Any:
+    """A protected customer data field (name, email, phone, address): an app not approved for it gets an
+    ACCESS_DENIED error on the field, which is null, while the rest of `data` is answered
+    (https://shopify.dev/docs/apps/launch/protected-customer-data)."""
+    if getattr(ctx(info).sim, "protected_customer_data", True):
+        return value
+    raise GraphQLError(
+        f"This app is not approved to use the {info.field_name} field of the {info.parent_type.name} object. "
+        f"See {PROTECTED_DATA_DOCS} for more details.",
+        extensions={"code": "ACCESS_DENIED", "documentation": PROTECTED_DATA_DOCS},
+    )
 
 
 @dataclass
@@ -364,18 +378,32 @@ class CustomerView:
 
     id = property(lambda self: gid("Customer", self._customer.id))
     legacyResourceId = property(lambda self: str(self._customer.id))
-    firstName = property(lambda self: self._customer.first_name)
-    lastName = property(lambda self: self._customer.last_name)
-    displayName = property(lambda self: f"{self._customer.first_name} {self._customer.last_name}")
-    email = property(lambda self: self._customer.email)
-    defaultEmailAddress = property(
-        lambda self: {
-            "emailAddress": self._customer.email,
-            "marketingState": "NOT_SUBSCRIBED",
-            "marketingOptInLevel": None,
-            "validFormat": True,
-        }
-    )
+    def firstName(self, info: GraphQLResolveInfo) -> str:
+        return personal(info, self._customer.first_name)
+
+    def lastName(self, info: GraphQLResolveInfo) -> str:
+        return personal(info, self._customer.last_name)
+
+    def displayName(self, info: GraphQLResolveInfo) -> str:
+        return personal(info, f"{self._customer.first_name} {self._customer.last_name}")
+
+    def email(self, info: GraphQLResolveInfo) -> str | None:
+        return personal(info, self._customer.email)
+
+    def defaultEmailAddress(self, info: GraphQLResolveInfo) -> dict:
+        return personal(
+            info,
+            {
+                "emailAddress": self._customer.email,
+                "marketingState": "NOT_SUBSCRIBED",
+                "marketingOptInLevel": None,
+                "validFormat": True,
+            },
+        )
+
+    def defaultAddress(self, info: GraphQLResolveInfo) -> dict | None:
+        return personal(info, address(self._customer.country, self._customer.id, "Customer"))
+
     locale = property(lambda self: self._customer.locale)
     state = property(lambda self: "ENABLED")
     tags = property(lambda self: [])
@@ -384,7 +412,6 @@ class CustomerView:
     updatedAt = property(lambda self: iso(self._customer.updated_at))
     numberOfOrders = property(lambda self: str(self._customer.number_of_orders))
     amountSpent = property(lambda self: money(self._customer.amount_spent, self._currency))
-    defaultAddress = property(lambda self: address(self._customer.country, self._customer.id, "Customer"))
 
 
 _STREETS = ("Rue du Commerce", "Hauptstrasse", "Kerkstraat", "High Street", "Main Street", "Via Roma")
@@ -424,8 +451,17 @@ class OrderView:
     legacyResourceId = property(lambda self: str(self._order.id))
     name = property(lambda self: self._order.name)
     number = property(lambda self: self._order.number)
-    email = property(lambda self: self._order.email)
     test = property(lambda self: False)
+
+    def email(self, info: GraphQLResolveInfo) -> str | None:
+        return personal(info, self._order.email)
+
+    def billingAddress(self, info: GraphQLResolveInfo) -> dict | None:
+        return personal(info, address(self._order.billing_country, self._order.id, "Order"))
+
+    def shippingAddress(self, info: GraphQLResolveInfo) -> dict | None:
+        return personal(info, address(self._order.shipping_country, _address_owner(self._order), "Order"))
+
     createdAt = property(lambda self: iso(self._order.created_at))
     processedAt = createdAt
     updatedAt = property(lambda self: iso(self._order.updated_at))
@@ -438,10 +474,6 @@ class OrderView:
     tags = property(lambda self: list(self._order.tags))
     sourceName = property(lambda self: "web")
     subtotalLineItemsQuantity = property(lambda self: sum(line.quantity for line in self._order.lines))
-    billingAddress = property(lambda self: address(self._order.billing_country, self._order.id, "Order"))
-    shippingAddress = property(
-        lambda self: address(self._order.shipping_country, _address_owner(self._order), "Order")
-    )
     subtotalPriceSet = property(lambda self: self._bag(self._order.subtotal))
     currentSubtotalPriceSet = subtotalPriceSet
     totalTaxSet = property(lambda self: self._bag(self._order.total_tax))
@@ -547,9 +579,10 @@ class AbandonedCheckoutView:
     customAttributes = property(lambda self: [])
     taxLines = property(lambda self: [])
     lineItemsQuantity = property(lambda self: sum(line.quantity for line in self._checkout.lines))
-    billingAddress = property(
-        lambda self: address(self._checkout.country, self._checkout.id, "AbandonedCheckout")
-    )
+
+    def billingAddress(self, info: GraphQLResolveInfo) -> dict | None:
+        return personal(info, address(self._checkout.country, self._checkout.id, "AbandonedCheckout"))
+
     shippingAddress = billingAddress
     subtotalPriceSet = property(lambda self: self._bag(self._checkout.subtotal))
     totalLineItemsPriceSet = subtotalPriceSet
