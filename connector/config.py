@@ -41,7 +41,9 @@ from connector.pricing.rules import UNKNOWN_KEY_TYPES, BasePricing, MarketPricin
 from connector.pricing.values import name_siblings
 
 ENV_PREFIX = "env:"
-SECRET_KEYS = frozenset({"consumer_key", "consumer_secret", "access_token", "api_key"})
+SECRET_KEYS = frozenset(
+    {"consumer_key", "consumer_secret", "access_token", "api_key", "client_id", "client_secret"}
+)
 TEMPLATE_PATH = Path(__file__).parent / "templates" / "client.toml"
 
 
@@ -333,6 +335,11 @@ def load_config(path: Path | str, *, environ: typing.Mapping[str, str] | None = 
     if problems:
         raise ConfigError(path, problems)
     assert config is not None
+    for store in config.stores.values():
+        # A store that keeps things in the client's state (e.g. Shopify's authorization-code tokens) is told where.
+        bind = getattr(store, "bind_to_client", None)
+        if bind is not None:
+            bind(config.state_path, path)
     return config
 
 

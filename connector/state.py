@@ -363,6 +363,36 @@ def _m_stock_holds(db: sqlite_utils.Database) -> None:
     db.execute("create unique index stock_holds_open on stock_holds (sku, channel) where released_at is null")
 
 
+def _m_shopify_credentials_and_bulk(db: sqlite_utils.Database) -> None:
+    # Shopify (connector/platforms/shopify/store_state.py): an agency's authorization-code tokens (the pair is
+    # replaced in one transaction, so a crash never leaves a client without a usable refresh token), the bulk
+    # operation each resource's read started (recorded before the mutation is sent, so a crashed pass adopts
+    # it instead of starting another), and what a store cannot give (e.g. protected customer data).
+    db["shopify_tokens"].create(
+        {
+            "store": str,
+            "access_token": str,
+            "refresh_token": str,
+            "access_expires_at": str,
+            "refresh_expires_at": str,
+            "scope": str,
+            "updated_at": str,
+        },
+        pk="store",
+        if_not_exists=True,
+    )
+    db["shopify_bulk"].create(
+        {"store": str, "resource": str, "query": str, "operation": str, "started_at": str},
+        pk=("store", "resource"),
+        if_not_exists=True,
+    )
+    db["store_limits"].create(
+        {"store": str, "kind": str, "message": str, "first_seen": str},
+        pk=("store", "kind"),
+        if_not_exists=True,
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m1_runs_and_cursors,
     _m2_pulled_records,
@@ -373,6 +403,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m_report_tags,
     _m_abandoned_checkouts,
     _m_stock_holds,
+    _m_shopify_credentials_and_bulk,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

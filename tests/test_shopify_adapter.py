@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -14,9 +15,11 @@ from connector.platforms import registry
 from connector.platforms.base import PriceWrite, StockWrite
 from connector.platforms.retry import retrying
 from connector.platforms.shopify import adapter as adapter_module
+from connector.platforms.shopify import bulk as bulk_module
 from connector.platforms.shopify import normalise
 from connector.platforms.shopify.adapter import ShopifyAdapter, sku_query, variants_bulk_update_document
 from connector.platforms.shopify.config import ShopifyStore
+from connector.platforms.shopify.credentials import ClientCredentials
 from connector.platforms.shopify.schema import validate_document
 from connector.platforms.shopify.transport import ShopifyTransport
 from connector.sandbox.shopify import ShopifySim
@@ -28,11 +31,16 @@ FAST_BUCKET = {"bucket_max": 2000, "restore_rate": 50_000}
 
 def open_adapter(sim: ShopifySim, **config) -> ShopifyAdapter:
     store = ShopifyStore(
-        platform="shopify", shop=sim.base_url, access_token=SecretStr(sim.access_token), timeout=5, **config
+        platform="shopify",
+        shop=sim.base_url,
+        client_id=SecretStr(sim.client_id),
+        client_secret=SecretStr(sim.client_secret),
+        timeout=5,
+        **config,
     )
     transport = ShopifyTransport(
         store.shop,
-        sim.access_token,
+        ClientCredentials("sim-shop", sim.base_url, sim.client_id, sim.client_secret, timeout=5),
         timeout=5,
         store_name="sim-shop",
         retry_policy=retrying(max_attempts=12, max_wait=0.5, initial_wait=0.01),
@@ -94,6 +102,7 @@ def test_probe_names_the_shop_and_its_currency_in_one_request(sim):
 
 
 def test_a_full_read_of_products_equals_the_shop(sim, adapter):
+    adapter.page_sizes["variantsFirst"] = 6  # the wide product's variants then take a page of their own
     pages = list(adapter.read("products", None))
     products = every_record(pages)
     shop = sim.shop
@@ -176,8 +185,8 @@ def test_an_incremental_read_after_touch_returns_the_touched_products(sim, adapt
 
 
 def test_resuming_after_a_page_continues_without_a_gap(sim, monkeypatch):
-    monkeypatch.setattr(adapter_module, "PRODUCTS_PAGE", 7)
     first_pass = open_adapter(sim)
+    first_pass.page_sizes["products"] = 7
     pages = first_pass.read("products", None)
     first_page = next(pages)
     pages.close()  # the worker stops here
@@ -208,7 +217,7 @@ def test_a_bulk_read_above_the_threshold_equals_the_paged_read(sim, adapter, res
 
 
 def test_an_interrupted_bulk_read_resumes_from_its_line_or_restarts_cleanly(sim, monkeypatch):
-    monkeypatch.setattr(adapter_module, "BULK_PAGE", 8)
+    monkeypatch.setattr(bulk_module, "PAGE_ROOTS", 8)
     everything = {gid("Product", n) for n in sim.shop.products}
     crashed = open_adapter(sim)
     crashed.bulk_thresholds["products"] = 5
@@ -232,9 +241,10 @@ def test_an_interrupted_bulk_read_resumes_from_its_line_or_restarts_cleanly(sim,
 
 
 def test_a_small_bucket_is_paced_and_never_throttles():
-    with ShopifySim("Tiny Bucket", bucket_max=1000, restore_rate=4000) as small:
+    with ShopifySim("Tiny Bucket", bucket_max=300, restore_rate=600) as small:
         small.seed(products=45, variants=3, customers=0, orders=0, seed=2)
         paced = open_adapter(small)
+        paced.page_sizes["products"] = 5  # pages requested near the bucket's size, actually far cheaper
         products = every_record(paced.read("products", None))
         levels = list(paced.stock_levels(None))
         assert len(products) == 45 and len(levels) == 135
@@ -400,11 +410,32 @@ CASSETTES = Path(__file__).resolve().parents[1] / "cassettes" / "shopify"
 TOKEN_HEADER = "X-Shopify-Access-Token"
 
 
+def _scrub_token_request(request):
+    """The token exchange's form body holds the app's client id and secret: never recorded."""
+    if request.path.endswith("/admin/oauth/access_token"):
+        request.body = b"grant_type=client_credentials&client_id=FILTERED&client_secret=FILTERED"
+    return request
+
+
+def _scrub_token_answer(response):
+    body = response["body"]["string"]
+    text = body.decode() if isinstance(body, bytes) else body
+    if '"access_token"' in text:
+        answer = json.loads(text)
+        for key in ("access_token", "refresh_token"):
+            if key in answer:
+                answer[key] = "FILTERED"
+        response["body"]["string"] = json.dumps(answer).encode()
+    return response
+
+
 def cassette_recorder(mode: str) -> vcr.VCR:
     return vcr.VCR(
         record_mode=mode,
         match_on=["method", "path", "body"],
         filter_headers=[TOKEN_HEADER],
+        before_record_request=_scrub_token_request,
+        before_record_response=_scrub_token_answer,
         decode_compressed_response=True,
     )
 
@@ -413,14 +444,17 @@ def test_a_recorded_read_replays_without_the_simulator_and_holds_no_token(tmp_pa
     cassette = tmp_path / "read_customers.yaml"
     with ShopifySim("Cassette Shop", **FAST_BUCKET) as recorded_sim:
         recorded_sim.seed(products=3, variants=2, customers=6, orders=4, seed=5)
-        token, shop_url = recorded_sim.access_token, recorded_sim.base_url
+        shop_url = recorded_sim.base_url
         with cassette_recorder("once").use_cassette(str(cassette)):
             recording = open_adapter(recorded_sim)
             info = recording.probe()
             customers = every_record(recording.read("customers", None))
-    assert len(customers) == 6
+            token = recording.transport.credentials.token()
+    assert len(customers) == 6 and recorded_sim.stats()["tokens_issued"] == 1
     text = cassette.read_text(encoding="utf-8")
-    assert token not in text and "shpat_" not in text
+    for secret in (token, recorded_sim.client_id, recorded_sim.client_secret, "shpat_", "shpss_"):
+        assert secret not in text
+    assert "oauth/access_token" in text  # the exchange was recorded, without its secrets
     assert "customersCount" in text
     # The simulator is gone: every answer now comes from the cassette.
     assert replay_customers(cassette, shop_url) == (info, customers)
@@ -435,9 +469,12 @@ def test_the_committed_shopify_cassette_replays_into_records():
 
 
 def replay_customers(cassette: Path, shop_url: str):
-    store = ShopifyStore(platform="shopify", shop=shop_url, access_token=SecretStr("shpat_replay"), timeout=2)
+    store = ShopifyStore(
+        platform="shopify", shop=shop_url, client_id=SecretStr("id"), client_secret=SecretStr("shpss_replay"), timeout=2
+    )
+    credentials = ClientCredentials("replay", shop_url, "id", "shpss_replay", timeout=2)
     transport = ShopifyTransport(
-        shop_url, "shpat_replay", timeout=2, store_name="replay", retry_policy=retrying(max_attempts=1)
+        shop_url, credentials, timeout=2, store_name="replay", retry_policy=retrying(max_attempts=1)
     )
     with cassette_recorder("none").use_cassette(str(cassette)) as played:
         replaying = ShopifyAdapter("replay", store, transport=transport)

@@ -39,6 +39,11 @@ def _sleep(seconds: float) -> None:
         raise StopRequested
 
 
+def pause(seconds: float) -> None:
+    """Wait `seconds` unless the process shuts down first (then StopRequested): for waits outside a retry."""
+    _sleep(max(0.0, seconds))
+
+
 class _PlatformWait:
     """Retry-After when the platform gave one (capped), else exponential backoff with full jitter."""
 

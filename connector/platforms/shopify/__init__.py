@@ -21,10 +21,12 @@ def _simulator():
 
 
 def _sandbox_store(name: str, sim, env_prefix: str, timeout: int) -> tuple[str, dict[str, str]]:
-    env = {f"{env_prefix}_TOKEN": sim.access_token}
+    # What a new merchant has: a Dev Dashboard app's client id and secret (the client credentials grant).
+    env = {f"{env_prefix}_CLIENT_ID": sim.client_id, f"{env_prefix}_CLIENT_SECRET": sim.client_secret}
     table = (
         f'[stores.{name}]\nplatform = "shopify"\nshop = "{sim.base_url}"\n'
-        f'access_token = "env:{env_prefix}_TOKEN"\ntimeout = {timeout}\n'
+        f'client_id = "env:{env_prefix}_CLIENT_ID"\nclient_secret = "env:{env_prefix}_CLIENT_SECRET"\n'
+        f"timeout = {timeout}\n"
     )
     return table, env
 

@@ -13,17 +13,23 @@ paged (no bulk read): a checkout costs 5 points, so a page of 190 stays under th
 `resume` is a JSON object: {"mode": "paged", "since", "after", "read"[, "above_id"]} or
 {"mode": "bulk", "operation", "lines"}.
 
+Page sizes come from the costs Shopify reports. Connections are charged on a logarithmic scale of their page
+size (connector/sandbox/shopify/cost.py, after https://shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits),
+so a page of 250 costs little more than a page of 100: every root connection asks for Shopify's maximum of 250
+and nested connections for as many as keep the query under the 1,000-point ceiling (a products page with 100
+variants each is requested at about 915, an orders page with 50 lines at about 760). When Shopify refuses a
+page as MAX_COST_EXCEEDED it reports the cost it computed; the page size is scaled down by the ratio of the
+ceiling to that cost and the smaller size is kept for the adapter's life.
+
 Bulk reads: the first full read (since None, no resume) counts the records with one cheap `*Count` query and
 uses a bulk operation above BULK_THRESHOLDS. Why these figures: paging is bound by the cost bucket's restore
-rate (100 points a second on standard plans; the 2,000-point bucket only covers the first burst). A product
-with three variants costs about 24 points actually spent (an order with a few lines about 30, a customer about
-4), so paging reads some 4 products, 3 orders or 25 customers a second once the burst is spent: 250 products
-or orders, or 1,000 customers, take 40 to 60 seconds, about what a bulk operation costs in start, queue and
-poll latency on a real shop. Above that a bulk operation (10 points, whatever the size, and no 25,000-object
-ceiling) wins, and the gap grows with the shop. The JSONL result is streamed line by line, children joined to
-their parent by `__parentId` (Shopify writes a parent before its children, and the children right after it).
-A crashed bulk read resumes from its operation and line number while the result URL is valid; when the
-operation or its result is gone (expired, failed, cancelled) the bulk read starts again from scratch.
+rate (100 points a second on standard plans; the 2,000-point bucket only covers the first burst). With the
+real (logarithmic) costs a page of 250 products with a few variants actually spends some 250 to 500 points,
+a page of 250 orders some 300, of 250 customers some 30: paging reads about 50 to 100 products, 80 orders or
+700 customers a second once the burst is spent. A bulk operation costs 10 points whatever its size, but takes
+tens of seconds to a few minutes of start, queue and poll latency on a real shop: it wins from about 2,500
+products, 5,000 orders or 25,000 customers, and the gap grows with the shop (no 25,000-object cursor ceiling
+either). Bulk results are joined and streamed by connector/platforms/shopify/bulk.py.
 
 Writing: `inventorySetQuantities` (compare-and-set with `changeFromQuantity`, at most 250 quantities a call;
 Shopify applies a call all or nothing, so refused items are taken out and the rest is sent again). Its
@@ -45,11 +51,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import tempfile
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from connector.platforms.base import (
@@ -75,35 +83,50 @@ from connector.platforms.errors import (
     TransientError,
 )
 from connector.platforms.retry import retrying
-from connector.platforms.shopify import documents, normalise
+from connector.platforms.shopify import credentials, documents, normalise
+from connector.platforms.shopify.bulk import BulkAccessDenied, BulkPage, BulkReader
+from connector.platforms.shopify.store_state import ShopifyStoreState
 from connector.platforms.shopify.translations import translatable_fields, write_translations
-from connector.platforms.shopify.transport import ShopifyTransport
+from connector.platforms.shopify.transport import CostExceededError, ProtectedDataError, ShopifyTransport
 from connector.records import AbandonedCheckout, Customer, Order, Product, StockLevel
 
 log = logging.getLogger(__name__)
 
-# Page sizes keep each query's requested cost under Shopify's 1,000-point ceiling per query
-# (products 19 x 6 variants: 971 points; orders 16 x 5 lines: 882; customers 200: 802; abandoned checkouts
-# 190: 952).
-PRODUCTS_PAGE = 19
-VARIANTS_PER_PRODUCT_PAGE = 6
-VARIANTS_PAGE = 100
-ORDERS_PAGE = 16
-LINES_PER_ORDER_PAGE = 5
-LINES_PAGE = 100
-CUSTOMERS_PAGE = 200
-ABANDONED_CHECKOUTS_PAGE = 190
-STOCK_PAGE = 150
+# Page sizes (see the module doc): roots at Shopify's maximum, nested connections under the 1,000-point ceiling.
+PAGE_SIZES: dict[str, int] = {
+    "products": 250,
+    "variantsFirst": 100,
+    "orders": 250,
+    "linesFirst": 50,
+    "customers": 250,
+    "abandoned_checkouts": 250,
+}
+MAX_QUERY_COST = 1000
+VARIANTS_PAGE = 250
+LINES_PAGE = 250
+STOCK_PAGE = 250
 PRICES_PAGE = 250
 PRICE_LIST_PRICES_PAGE = 200
 SKUS_PER_QUERY = 50
 MAX_INPUT_ARRAY = 250  # Shopify's cap on input arrays (quantities, variants, prices)
 PRODUCTS_PER_PRICE_REQUEST = 25  # aliased productVariantsBulkUpdate fields: 10 points each
 CURSOR_RESTART_AFTER = 20_000  # below Shopify's 25,000-object cursor paging limit
-BULK_THRESHOLDS: dict[str, int] = {"products": 250, "orders": 250, "customers": 1_000}
-BULK_PAGE = 250  # root records a page of a bulk read
-BULK_IN_PROGRESS = ("CREATED", "RUNNING")
+BULK_THRESHOLDS: dict[str, int] = {"products": 2_500, "orders": 5_000, "customers": 25_000}
 STALE = "CHANGE_FROM_QUANTITY_STALE"
+PERSONAL_DATA = "personal_data"
+PERSONAL_DATA_MESSAGE = (
+    "personal fields (emails, names, addresses) are unavailable: the app is not approved for protected customer "
+    "data; request access in the app's settings (https://shopify.dev/docs/apps/launch/protected-customer-data)"
+)
+# What each job needs of the app's access scopes (https://shopify.dev/docs/api/usage/access-scopes); a write
+# scope implies its read scope. Every configured store is also pulled: PULL_SCOPES.
+PULL_SCOPES = ("read_products", "read_orders", "read_customers")
+JOB_SCOPES: dict[str, tuple[str, ...]] = {
+    "inventory": ("write_inventory", "read_products", "read_locations"),
+    "prices": ("write_products", "read_markets"),
+    "translations": ("write_translations", "read_locales", "read_markets"),
+    "tagging": ("write_orders",),
+}
 
 _PAGED: dict[str, tuple[str, str]] = {
     "products": (documents.PRODUCTS_SYNC_PAGE, "products"),
@@ -122,6 +145,14 @@ _BULK: dict[str, str] = {
     "orders": documents.ORDERS_BULK,
     "customers": documents.CUSTOMERS_BULK,
 }
+# The same reads without protected customer data fields, for a store whose app is not approved for them.
+_WITHOUT_PERSONAL: dict[str, str] = {
+    documents.ORDERS_SYNC_PAGE: documents.ORDERS_SYNC_PAGE_WITHOUT_PERSONAL,
+    documents.CUSTOMERS_SYNC_PAGE: documents.CUSTOMERS_SYNC_PAGE_WITHOUT_PERSONAL,
+    documents.ORDERS_BULK: documents.ORDERS_BULK_WITHOUT_PERSONAL,
+    documents.CUSTOMERS_BULK: documents.CUSTOMERS_BULK_WITHOUT_PERSONAL,
+}
+_SIZE_KEYS = {"products": "products", "orders": "orders", "customers": "customers", "abandoned_checkouts": "abandoned_checkouts"}
 
 
 def variants_bulk_update_document(count: int) -> str:
@@ -176,7 +207,11 @@ def _position(resume: str | None) -> dict | None:
         position = json.loads(resume)
     except ValueError:
         position = None
-    if not isinstance(position, dict) or position.get("mode") not in ("paged", "bulk"):
+    if (
+        not isinstance(position, dict)
+        or position.get("mode") not in ("paged", "bulk")
+        or (position.get("mode") == "bulk" and "roots" not in position)  # an older bulk token: read again
+    ):
         log.warning("ignoring a resume position this adapter did not write: %.80r", resume)
         return None
     return position
@@ -208,6 +243,40 @@ def idempotency_key(writes: list[StockWrite]) -> str:
     return str(uuid.uuid4())
 
 
+def granted(scopes: str | None) -> set[str]:
+    """Scopes as Shopify lists them ("read_products,write_inventory"), with each write's implied read."""
+    found = {scope.strip() for scope in (scopes or "").split(",") if scope.strip()}
+    return found | {scope.replace("write_", "read_", 1) for scope in found if scope.startswith("write_")}
+
+
+def open_transport(name: str, config: Any) -> ShopifyTransport:
+    """The transport of a configured store with its credential form (connector/platforms/shopify/credentials.py)."""
+    form = credentials.form_of(config)
+    if form == "client_credentials":
+        source: Any = credentials.ClientCredentials(
+            name,
+            config.shop,
+            config.client_id.get_secret_value(),
+            config.client_secret.get_secret_value(),
+            timeout=config.timeout,
+        )
+    elif form == "authorization_code":
+        source = credentials.AuthorizationCode(
+            name,
+            config.shop,
+            config.client_id.get_secret_value(),
+            config.client_secret.get_secret_value(),
+            ShopifyStoreState(name, config.state_path),
+            config_path=str(config.config_path or "FILE"),
+            timeout=config.timeout,
+        )
+    else:
+        source = config.access_token.get_secret_value()
+    return ShopifyTransport(
+        config.shop, source, api_version=config.api_version, timeout=config.timeout, store_name=name
+    )
+
+
 class ShopifyAdapter(StoreAdapter):
     platform = "shopify"
     replays_stock_writes = True  # the idempotency key follows the marks: see idempotency_key
@@ -222,16 +291,18 @@ class ShopifyAdapter(StoreAdapter):
 
     def __init__(self, name: str, config: Any, *, transport: ShopifyTransport | None = None):
         super().__init__(name, config)
-        self.transport = transport or ShopifyTransport(
-            config.shop,
-            config.access_token.get_secret_value(),
-            api_version=config.api_version,
-            timeout=config.timeout,
-            store_name=name,
-        )
+        self.transport = transport or open_transport(name, config)
         self._attempts = StoreAdapter.attempts
         self.bulk_thresholds = dict(BULK_THRESHOLDS)
         self.bulk_poll_interval = 0.5
+        self.page_sizes = dict(PAGE_SIZES)
+        state_path = getattr(config, "state_path", None)
+        self.store_state = ShopifyStoreState(name, state_path)
+        if state_path is not None:
+            self._spill_dir, self._scratch = Path(f"{state_path}.shopify-bulk"), None
+        else:
+            self._scratch = tempfile.TemporaryDirectory(prefix="connector-bulk-")
+            self._spill_dir = Path(self._scratch.name)
         self._location_id: str | None = config.location
         self._price_lists: dict[str, tuple[str, str, str]] | None = None  # key -> (id, currency, market)
 
@@ -251,6 +322,8 @@ class ShopifyAdapter(StoreAdapter):
 
     def close(self) -> None:
         self.transport.close()
+        if self._scratch is not None:
+            self._scratch.cleanup()
 
     # --- calls --------------------------------------------------------------------------------------------
 
@@ -258,23 +331,11 @@ class ShopifyAdapter(StoreAdapter):
         self.requests.count(route, write=write)
         return self.transport.execute(document, variables)
 
-    def _connection(self, data: dict, path: str) -> dict:
-        connection: Any = data
-        for key in path.split("."):
-            connection = connection.get(key) if isinstance(connection, dict) else None
-        if not isinstance(connection, dict) or "pageInfo" not in connection:
-            raise BadResponseError(self.name, f"no connection with pageInfo at {path!r} in the answer")
-        return connection
+    def _counter(self, route: str):
+        return lambda: self.requests.count(route, write=False)
 
     def _paginate(self, route: str, document: str, variables: dict, path: str) -> Iterator[dict]:
-        after = variables.get("after")
-        while True:
-            connection = self._connection(self._call(route, document, {**variables, "after": after}), path)
-            yield from connection.get("nodes") or []
-            info = connection["pageInfo"]
-            if not info.get("hasNextPage") or not info.get("endCursor"):
-                return
-            after = info["endCursor"]
+        return self.transport.paginate(document, variables, path, on_request=self._counter(route))
 
     def location_id(self) -> str:
         """The configured location, else the shop's primary location (asked once)."""
@@ -285,13 +346,68 @@ class ShopifyAdapter(StoreAdapter):
             self._location_id = location["id"]
         return self._location_id
 
-    # --- probe --------------------------------------------------------------------------------------------
+    # --- probe and permissions -----------------------------------------------------------------------------
 
     def probe(self) -> StoreInfo:
         shop = self._call("ShopProbe", documents.SHOP_PROBE).get("shop") or {}
         return StoreInfo(
             self.platform, self.transport.api_version, shop.get("currencyCode"), shop.get("name", "")
         )
+
+    def granted_scopes(self) -> set[str]:
+        """The app's access scopes on this shop, from the token answer or `currentAppInstallation`."""
+        scope = getattr(self.transport.credentials, "scope", None)
+        if scope is None:
+            installation = self._call("AccessScopes", documents.ACCESS_SCOPES).get("currentAppInstallation") or {}
+            scope = ",".join(s.get("handle", "") for s in installation.get("accessScopes") or [])
+        return granted(scope)
+
+    def credential_summary(self) -> list[str]:
+        """What `connector check` says of the credential: its form, the scopes granted, personal data access."""
+        scopes = self.granted_scopes()
+        lines = [
+            f"credential: {self.transport.credentials.form}",
+            f"granted scopes: {', '.join(sorted(scopes)) or 'none'}",
+        ]
+        missing = [s for s in PULL_SCOPES if s not in scopes]
+        if missing:
+            lines.append(f"the pull needs {', '.join(missing)}: add them to the app's access scopes")
+        if "read_orders" in scopes and not self.personal_data_available():
+            lines.append(PERSONAL_DATA_MESSAGE)
+        return lines
+
+    def personal_data_available(self) -> bool:
+        """Whether the app may read protected customer data; a denial is recorded once for status and reports."""
+        try:
+            self._call("PersonalDataProbe", documents.PERSONAL_DATA_PROBE)
+        except ProtectedDataError:
+            self._personal_data_denied()
+            return False
+        self.store_state.clear_limit(PERSONAL_DATA)
+        return True
+
+    def missing_write_access(self, jobs: Collection[str]) -> list[str]:
+        """One sentence per scope a configured job needs and the app lacks; changes nothing on the shop."""
+        scopes = self.granted_scopes()
+        sentences = []
+        for job in jobs:
+            for scope in JOB_SCOPES.get(job, ()):
+                if scope not in scopes:
+                    sentences.append(
+                        f"the {self.transport.credentials.form} credential of store {self.name} lacks the "
+                        f"{scope} scope that {job} needs: add {scope} to the app's access scopes and "
+                        + ("reinstall the app" if "client" in self.transport.credentials.form else "authorize again")
+                    )
+        return sentences
+
+    def _personal_data_denied(self) -> None:
+        if self.store_state.record_limit(PERSONAL_DATA, PERSONAL_DATA_MESSAGE):
+            log.warning("store %s: %s", self.name, PERSONAL_DATA_MESSAGE)
+
+    def _document(self, document: str) -> str:
+        if self.store_state.limit(PERSONAL_DATA) is not None:
+            return _WITHOUT_PERSONAL.get(document, document)
+        return document
 
     # --- reading ------------------------------------------------------------------------------------------
 
@@ -305,7 +421,7 @@ class ShopifyAdapter(StoreAdapter):
             position is None
             and since is None
             and resource in self.bulk_thresholds
-            and self.count(resource) > self.bulk_thresholds[resource]
+            and (self.store_state.bulk(resource) is not None or self.count(resource) > self.bulk_thresholds[resource])
         ):
             yield from self._read_bulk(resource, None)
         else:
@@ -317,50 +433,73 @@ class ShopifyAdapter(StoreAdapter):
         answer = self._call(field, document, {"query": query}).get(field) or {}
         return int(answer.get("count") or 0)
 
+    def _sizes(self, resource: str) -> dict[str, Any]:
+        sizes: dict[str, Any] = {"first": self.page_sizes[_SIZE_KEYS[resource]]}
+        if resource == "products":
+            sizes.update(variantsFirst=self.page_sizes["variantsFirst"], locationId=self.location_id())
+        elif resource == "orders":
+            sizes["linesFirst"] = self.page_sizes["linesFirst"]
+        return sizes
+
+    def _shrink(self, resource: str, exc: CostExceededError) -> None:
+        """Scale a page down after MAX_COST_EXCEEDED, by the ratio of the ceiling to the cost Shopify reported."""
+        key = _SIZE_KEYS[resource]
+        ratio = MAX_QUERY_COST / exc.cost if exc.cost else 0.5
+        nested = {"products": "variantsFirst", "orders": "linesFirst"}.get(resource)
+        for size_key in (key, nested):
+            if size_key:
+                self.page_sizes[size_key] = max(1, int(self.page_sizes[size_key] * min(ratio, 0.9)))
+        log.info("store %s: %s pages cost %s points; page sizes now %s", self.name, resource, exc.cost, self.page_sizes)
+
     def _read_paged(self, resource: str, since: datetime | None, position: dict | None) -> Iterator[Page]:
-        document, path = _PAGED[resource]
         window = position["since"] if position else _window(since)
         after = position.get("after") if position else None
         read = int(position.get("read", 0)) if position else 0
         above_id = position.get("above_id") if position else None
-        sizes: dict[str, Any] = {
-            "products": {
-                "first": PRODUCTS_PAGE,
-                "variantsFirst": VARIANTS_PER_PRODUCT_PAGE,
-                "locationId": self.location_id() if resource == "products" else None,
-            },
-            "orders": {"first": ORDERS_PAGE, "linesFirst": LINES_PER_ORDER_PAGE},
-            "customers": {"first": CUSTOMERS_PAGE},
-            "abandoned_checkouts": {"first": ABANDONED_CHECKOUTS_PAGE},
-        }[resource]
-        while True:
-            query = _search(window, above_id)
-            data = self._call(path, document, {**sizes, "after": after, "query": query})
-            connection = self._connection(data, path)
-            nodes = connection.get("nodes") or []
-            problems: list[DataProblem] = []
-            records = [self._record(resource, node, problems) for node in nodes]
-            read += len(nodes)
-            info = connection["pageInfo"]
-            more = bool(info.get("hasNextPage") and info.get("endCursor"))
-            resume = None
-            if more:
-                after = info["endCursor"]
-                if read >= CURSOR_RESTART_AFTER and resource in _SORTED_BY_ID:
-                    last_id = _legacy_id(nodes[-1].get("id")) if nodes else None
-                    if last_id:
-                        above_id, after, read = last_id, None, 0
-                elif read >= CURSOR_RESTART_AFTER:
-                    newest = nodes[-1].get("updatedAt") if nodes else None
-                    if newest and newest != window:
-                        window, after, read = newest, None, 0
-                token = {"mode": "paged", "since": window, "after": after, "read": read}
-                if above_id:
-                    token["above_id"] = above_id
-                resume = json.dumps(token)
-            yield Page(records, problems, resume)
-            if not more:
-                return
+        path = _PAGED[resource][1]
+        while True:  # one round per cursor run; a window restart or a smaller page size starts another
+            document = self._document(_PAGED[resource][0])
+            variables = {**self._sizes(resource), "query": _search(window, above_id), "after": after}
+            restart = False
+            try:
+                for connection in self.transport.pages(
+                    document,
+                    variables,
+                    path,
+                    on_request=self._counter(path),
+                    cost_hint=MAX_QUERY_COST / 2,
+                ):
+                    nodes = connection.nodes
+                    problems: list[DataProblem] = []
+                    records = [self._record(resource, node, problems) for node in nodes]
+                    read += len(nodes)
+                    more = bool(connection.has_next_page and connection.end_cursor)
+                    resume = None
+                    if more:
+                        after = connection.end_cursor
+                        if read >= CURSOR_RESTART_AFTER and resource in _SORTED_BY_ID:
+                            last_id = _legacy_id(nodes[-1].get("id")) if nodes else None
+                            if last_id:
+                                above_id, after, read, restart = last_id, None, 0, True
+                        elif read >= CURSOR_RESTART_AFTER:
+                            newest = nodes[-1].get("updatedAt") if nodes else None
+                            if newest and newest != window:
+                                window, after, read, restart = newest, None, 0, True
+                        token = {"mode": "paged", "since": window, "after": after, "read": read}
+                        if above_id:
+                            token["above_id"] = above_id
+                        resume = json.dumps(token)
+                    yield Page(records, problems, resume)
+                    if restart:
+                        break
+                if not restart:
+                    return
+            except CostExceededError as exc:
+                self._shrink(resource, exc)
+            except ProtectedDataError:
+                if document == _WITHOUT_PERSONAL.get(document, document):
+                    raise
+                self._personal_data_denied()  # the same page is read again without the personal fields
 
     def _record(
         self, resource: str, node: dict, problems: list[DataProblem]
@@ -403,146 +542,45 @@ class ShopifyAdapter(StoreAdapter):
 
     # --- bulk reads ---------------------------------------------------------------------------------------
 
-    def _read_bulk(self, resource: str, position: dict | None) -> Iterator[Page]:
-        query = _BULK[resource]
-        location = self.location_id() if resource == "products" else None
-        operation_id, url, skip = None, None, 0
-        if position is not None:
-            operation_id, skip = position.get("operation"), int(position.get("lines", 0))
-            found, url = self._finished_bulk(operation_id)
-            if not found:
-                log.info(
-                    "store %s: bulk operation %s is gone; reading %s again", self.name, operation_id, resource
-                )
-                operation_id, skip = None, 0
-        for attempt in range(2):
-            if operation_id is None:
-                operation_id = self._start_bulk(query)
-                url = self._wait_for_bulk(operation_id, self.bulk_poll_interval)
-                skip = 0
-            if not url:  # the operation found nothing
-                yield Page([], [], None)
-                return
-            try:
-                yield from self._bulk_pages(resource, operation_id, url, skip, location)
-                return
-            except PlatformError as exc:  # only the result download calls the shop in there
-                if attempt or isinstance(exc, AuthError):
-                    raise
-                log.info(
-                    "store %s: bulk result of %s unavailable (%s); starting again",
-                    self.name,
-                    operation_id,
-                    exc.message,
-                )
-                operation_id = None
-
-    def _finished_bulk(self, operation_id: str | None) -> tuple[bool, str | None]:
-        """(usable, result URL) of an operation started by an earlier pass, waiting for it if still running."""
-        if not operation_id:
-            return False, None
-        node = self._call("BulkOperationPoll", documents.BULK_OPERATION_POLL, {"id": operation_id}).get(
-            "node"
+    def _bulk_reader(self) -> BulkReader:
+        return BulkReader(
+            self.transport,
+            self.store_state,
+            self._spill_dir,
+            count=lambda route: self.requests.count(route, write=False),
+            poll_interval=self.bulk_poll_interval,
         )
-        status = (node or {}).get("status")
-        if status in BULK_IN_PROGRESS:
+
+    def _read_bulk(self, resource: str, position: dict | None) -> Iterator[Page]:
+        location = self.location_id() if resource == "products" else None
+        while True:
+            query = self._document(_BULK[resource])
             try:
-                return True, self._wait_for_bulk(operation_id, self.bulk_poll_interval)
-            except PlatformError as exc:
-                if isinstance(exc, AuthError):
+                for page in self._bulk_reader().read(resource, query, position):
+                    yield self._bulk_page(resource, page, location)
+                return
+            except BulkAccessDenied:
+                if query == _WITHOUT_PERSONAL.get(query, query):
                     raise
-                return False, None
-        if status == "COMPLETED":
-            return True, node.get("url")
-        return False, None
+                self._personal_data_denied()
+                self.store_state.forget_bulk(resource)
+                position = None
 
-    def _start_bulk(self, query: str) -> str:
-        for _ in range(3):
-            payload = (
-                self._call("BulkOperationRunQuery", documents.BULK_OPERATION_RUN_QUERY, {"query": query}).get(
-                    "bulkOperationRunQuery"
-                )
-                or {}
-            )
-            errors = payload.get("userErrors") or []
-            operation = payload.get("bulkOperation") or {}
-            if not errors and operation.get("id"):
-                return operation["id"]
-            if not any(e.get("code") == "OPERATION_IN_PROGRESS" for e in errors):
-                messages = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors)
-                raise BadRequestError(self.name, f"bulk query refused: {messages or 'no operation id'}")
-            # One bulk query at a time per shop: adopt a crashed pass's identical operation, else wait it out.
-            current = self._call("CurrentBulkOperation", documents.CURRENT_BULK_OPERATION).get(
-                "currentBulkOperation"
-            )
-            if not current:
-                continue
-            if (current.get("query") or "").strip() == query.strip() and current.get(
-                "status"
-            ) in BULK_IN_PROGRESS:
-                return current["id"]
-            try:
-                self._wait_for_bulk(current["id"], self.bulk_poll_interval)
-            except PlatformError as exc:
-                if isinstance(exc, AuthError):
-                    raise
-        raise BadRequestError(self.name, "another bulk query keeps the shop busy; try again later")
-
-    def _bulk_pages(
-        self, resource: str, operation_id: str, url: str, skip: int, location: str | None
-    ) -> Iterator[Page]:
-        self.requests.count("GET bulk result", write=False)
-        batch: list[tuple[dict, list[DataProblem]]] = []
-        current: _BulkRecord | None = None
-        for line_number, item in enumerate(self.transport.stream_bulk_result(url, skip), start=skip):
-            if "__parentId" not in item:
-                if current is not None:
-                    batch.append((current.node, []))
-                if len(batch) >= BULK_PAGE:
-                    resume = json.dumps({"mode": "bulk", "operation": operation_id, "lines": line_number})
-                    yield self._bulk_page(resource, batch, location, resume)
-                    batch = []
-                current = _BulkRecord(resource, item)
-            elif current is None or not current.attach(item):
-                problem = DataProblem(
-                    "bad_record",
-                    str(item.get("id") or item["__parentId"]),
-                    f"a bulk result line's parent {item['__parentId']} is not the record before it; skipped",
-                )
-                batch.append(({}, [problem]))
-        if current is not None:
-            batch.append((current.node, []))
-        yield self._bulk_page(resource, batch, location, None)
-
-    def _bulk_page(
-        self,
-        resource: str,
-        batch: list[tuple[dict, list[DataProblem]]],
-        location: str | None,
-        resume: str | None,
-    ) -> Page:
+    def _bulk_page(self, resource: str, page: BulkPage, location: str | None) -> Page:
         records: list[Any] = []
         problems: list[DataProblem] = []
-        for node, found in batch:
-            problems += found
-            if not node:
-                continue
+        for node in page.nodes:
+            # Bulk lines come in no order: put children in the order a paged read gives them.
+            children = sorted(node.pop("__children", []), key=_child_order)
             if resource == "products":
-                variants = [normalise.level_at(v, location) for v in node.get("variants") or []]
+                variants = [normalise.level_at(_with_levels(child), location) for child in children]
                 records.append(normalise.product(node, variants, problems))
             elif resource == "orders":
-                records.append(normalise.order(node, node.get("lineItems") or [], problems))
+                records.append(normalise.order(node, children, problems))
             else:
                 records.append(normalise.customer(node, problems))
+        resume = None if page.resume is None else json.dumps({"mode": "bulk", **page.resume})
         return Page(records, problems, resume)
-
-    def _wait_for_bulk(self, operation_id: str, interval: float) -> str | None:
-        before = self.transport.calls
-        try:
-            return self.transport.wait_for_bulk(operation_id, interval)
-        finally:
-            for _ in range(self.transport.calls - before):
-                self.requests.count("BulkOperationPoll", write=False)
 
     # --- stock --------------------------------------------------------------------------------------------
 
@@ -875,35 +913,15 @@ class ShopifyAdapter(StoreAdapter):
         return write_translations(self.transport, writes)
 
 
-class _BulkRecord:
-    """One root object of a bulk result and the child lines joined to it by `__parentId`."""
+def _child_order(child: dict) -> tuple[int, int]:
+    number = _legacy_id(child.get("id"))
+    return (int(child.get("position") or 0), int(number) if number else 0)
 
-    def __init__(self, resource: str, node: dict) -> None:
-        self.resource = resource
-        self.node = node
-        self._children: dict[str, dict] = {}  # id of a variant or of its inventory item -> the variant
-        if resource == "products":
-            node["variants"] = []
-        elif resource == "orders":
-            node["lineItems"] = []
 
-    def attach(self, item: dict) -> bool:
-        parent = item.pop("__parentId")
-        if parent == self.node.get("id"):
-            key = {"products": "variants", "orders": "lineItems"}.get(self.resource)
-            if key is None:
-                return False
-            self.node[key].append(item)
-            if self.resource == "products":
-                self._children[item["id"]] = item
-                inventory_item = item.get("inventoryItem") or {}
-                if inventory_item.get("id"):
-                    self._children[inventory_item["id"]] = item
-            return True
-        variant = self._children.get(parent)
-        if variant is None:
-            item["__parentId"] = parent
-            return False
-        inventory_item = variant.setdefault("inventoryItem", {})
-        inventory_item.setdefault("inventoryLevels", []).append(item)
-        return True
+def _with_levels(variant: dict) -> dict:
+    """A bulk variant line with its inventory levels (joined under the variant or its inventory item) put back
+    where a paged read has them: `inventoryItem.inventoryLevels`."""
+    item = dict(variant.get("inventoryItem") or {})
+    levels = item.pop("__children", []) + variant.pop("__children", [])
+    item["inventoryLevels"] = levels
+    return {**variant, "inventoryItem": item}

@@ -13,6 +13,7 @@ query Shop {
 }
 """
 
+# groupObjects is left at its default (false from 2026-01): lines are joined by `__parentId` whatever their order.
 BULK_OPERATION_RUN_QUERY = """
 mutation BulkOperationRunQuery($query: String!) {
   bulkOperationRunQuery(query: $query) {
@@ -187,7 +188,7 @@ query CustomersCount($query: String) {
 # Field selections shared by the paged and the bulk reads, so that both read the same record. Documents are
 # put together with %-formatting (GraphQL's braces stay literal); the text sent is plain GraphQL.
 _VARIANT_FIELDS = """
-id sku price compareAtPrice updatedAt
+id sku price compareAtPrice updatedAt position
 selectedOptions { name value }
 inventoryItem {
   id tracked
@@ -201,8 +202,15 @@ _LEVEL_AT_LOCATION = (
 )
 _EVERY_LEVEL = 'inventoryLevels { edges { node { location { id } quantities(names: ["available"]) { name quantity } } } }'
 _PRODUCT_FIELDS = "id title handle status updatedAt descriptionHtml"
+# Protected customer data (names, emails, addresses): an app not approved for it is denied these fields
+# (https://shopify.dev/docs/apps/launch/protected-customer-data); the *_WITHOUT_PERSONAL documents read the rest.
+_ORDER_PERSONAL = """
+email
+billingAddress { countryCodeV2 }
+shippingAddress { address1 address2 zip city countryCodeV2 }
+"""
 _ORDER_FIELDS = """
-id name number email createdAt updatedAt cancelledAt currencyCode
+id name number createdAt updatedAt cancelledAt currencyCode
 displayFinancialStatus displayFulfillmentStatus
 subtotalPriceSet { shopMoney { amount } }
 totalPriceSet { shopMoney { amount } }
@@ -211,9 +219,8 @@ totalShippingPriceSet { shopMoney { amount } }
 totalDiscountsSet { shopMoney { amount } }
 totalRefundedSet { shopMoney { amount } }
 customer { id }
-billingAddress { countryCodeV2 }
-shippingAddress { address1 address2 zip city countryCodeV2 }
 risk { assessments { riskLevel } }
+%(personal)s
 """
 _LINE_FIELDS = """
 id sku name quantity
@@ -253,7 +260,7 @@ PRODUCTS_BULK = """
 """ % {"product": _PRODUCT_FIELDS, "variant": _VARIANT_FIELDS % {"levels": _EVERY_LEVEL}}
 
 
-ORDERS_SYNC_PAGE = """
+_ORDERS_SYNC_PAGE = """
 query OrdersSyncPage($first: Int!, $after: String, $query: String, $linesFirst: Int!) {
   orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
     nodes {
@@ -263,7 +270,15 @@ query OrdersSyncPage($first: Int!, $after: String, $query: String, $linesFirst: 
     pageInfo { hasNextPage endCursor }
   }
 }
-""" % {"order": _ORDER_FIELDS, "line": _LINE_FIELDS}
+"""
+ORDERS_SYNC_PAGE = _ORDERS_SYNC_PAGE % {
+    "order": _ORDER_FIELDS % {"personal": _ORDER_PERSONAL},
+    "line": _LINE_FIELDS,
+}
+ORDERS_SYNC_PAGE_WITHOUT_PERSONAL = _ORDERS_SYNC_PAGE % {
+    "order": _ORDER_FIELDS % {"personal": ""},
+    "line": _LINE_FIELDS,
+}
 
 ORDER_LINES_PAGE = """
 query OrderLinesPage($id: ID!, $first: Int!, $after: String) {
@@ -273,27 +288,32 @@ query OrderLinesPage($id: ID!, $first: Int!, $after: String) {
 }
 """ % {"line": _LINE_FIELDS}
 
-ORDERS_BULK = """
+_ORDERS_BULK = """
 {
   orders {
     edges { node { %(order)s lineItems { edges { node { %(line)s } } } } }
   }
 }
-""" % {"order": _ORDER_FIELDS, "line": _LINE_FIELDS}
+"""
+ORDERS_BULK = _ORDERS_BULK % {"order": _ORDER_FIELDS % {"personal": _ORDER_PERSONAL}, "line": _LINE_FIELDS}
+ORDERS_BULK_WITHOUT_PERSONAL = _ORDERS_BULK % {"order": _ORDER_FIELDS % {"personal": ""}, "line": _LINE_FIELDS}
 
-CUSTOMERS_SYNC_PAGE = """
+_CUSTOMER_PERSONAL = "defaultEmailAddress { emailAddress }\ndefaultAddress { countryCodeV2 }"
+_CUSTOMER_FIELDS = """
+id createdAt updatedAt numberOfOrders
+amountSpent { amount currencyCode }
+%(personal)s
+"""
+_CUSTOMERS_SYNC_PAGE = """
 query CustomersSyncPage($first: Int!, $after: String, $query: String) {
   customers(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
-    nodes {
-      id createdAt updatedAt numberOfOrders
-      amountSpent { amount currencyCode }
-      defaultEmailAddress { emailAddress }
-      defaultAddress { countryCodeV2 }
-    }
+    nodes { %(customer)s }
     pageInfo { hasNextPage endCursor }
   }
 }
 """
+CUSTOMERS_SYNC_PAGE = _CUSTOMERS_SYNC_PAGE % {"customer": _CUSTOMER_FIELDS % {"personal": _CUSTOMER_PERSONAL}}
+CUSTOMERS_SYNC_PAGE_WITHOUT_PERSONAL = _CUSTOMERS_SYNC_PAGE % {"customer": _CUSTOMER_FIELDS % {"personal": ""}}
 
 # abandonedCheckouts has no UPDATED_AT sort key: pages go by id inside the `updated_at` window.
 ABANDONED_CHECKOUTS_SYNC_PAGE = """
@@ -310,24 +330,36 @@ query AbandonedCheckoutsSyncPage($first: Int!, $after: String, $query: String) {
 }
 """
 
-CUSTOMERS_BULK = """
+_CUSTOMERS_BULK = """
 {
   customers {
-    edges {
-      node {
-        id createdAt updatedAt numberOfOrders
-        amountSpent { amount currencyCode }
-        defaultEmailAddress { emailAddress }
-        defaultAddress { countryCodeV2 }
-      }
-    }
+    edges { node { %(customer)s } }
+  }
+}
+"""
+CUSTOMERS_BULK = _CUSTOMERS_BULK % {"customer": _CUSTOMER_FIELDS % {"personal": _CUSTOMER_PERSONAL}}
+CUSTOMERS_BULK_WITHOUT_PERSONAL = _CUSTOMERS_BULK % {"customer": _CUSTOMER_FIELDS % {"personal": ""}}
+
+# `currentBulkOperation` is deprecated for `bulkOperations` with a status filter (up to five bulk queries may
+# run at once from 2026-01): https://shopify.dev/docs/api/admin-graphql/2026-07/queries/bulkOperations
+BULK_OPERATIONS = """
+query BulkOperations($query: String!, $after: String) {
+  bulkOperations(first: 25, after: $after, query: $query) {
+    nodes { id status query url errorCode createdAt }
+    pageInfo { hasNextPage endCursor }
   }
 }
 """
 
-CURRENT_BULK_OPERATION = """
-query CurrentBulkOperation {
-  currentBulkOperation(type: QUERY) { id status query url errorCode }
+ACCESS_SCOPES = """
+query AccessScopes {
+  currentAppInstallation { accessScopes { handle } }
+}
+"""
+
+PERSONAL_DATA_PROBE = """
+query PersonalDataProbe {
+  orders(first: 1) { nodes { id email } }
 }
 """
 

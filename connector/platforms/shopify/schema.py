@@ -1,7 +1,15 @@
-"""The pinned Shopify Admin GraphQL schema, as Shopify publishes it in the npm package `@shopify/dev-mcp`.
+"""The pinned Shopify Admin GraphQL schemas, as Shopify publishes them in the npm package `@shopify/dev-mcp`.
 
 The schema is never written by hand: `schema_path()` finds the published introspection result in a cache, or
-fetches it once with `npm pack` and keeps only the one file needed.
+fetches the package once with `npm pack` and keeps the file of every supported version
+(`python -m connector.platforms.shopify.schema` does it ahead of time, as `tasks.py test` runs it).
+
+SHIPPED_VERSIONS are the stable versions the pinned package ships; the connector accepts those from
+MINIMUM_VERSION on: `inventorySetQuantities` takes `@idempotent(key:)` and requires `changeFromQuantity` from
+2026-04
+(https://shopify.dev/docs/api/admin-graphql/2027-01/payloads/InventorySetQuantitiesPayload,
+https://shopify.dev/docs/api/admin-graphql/2026-07/mutations/inventorySetOnHandQuantities),
+and every document the connector sends is validated against each of them by the test suite.
 """
 
 from __future__ import annotations
@@ -21,9 +29,20 @@ from graphql.error import GraphQLSyntaxError
 
 API_VERSION = "2026-10"
 SCHEMA_PACKAGE = "@shopify/dev-mcp@1.16.0"
+SHIPPED_VERSIONS = ("2025-10", "2026-01", "2026-04", "2026-07", "2026-10")  # admin_<version>.json.gz in it
+MINIMUM_VERSION = "2026-04"
+SUPPORTED_VERSIONS = tuple(v for v in SHIPPED_VERSIONS if v >= MINIMUM_VERSION)
 SCHEMA_FILE = f"admin_{API_VERSION}.json.gz"
 SCHEMA_MEMBER = f"package/dist/data/{SCHEMA_FILE}"
 SCHEMA_ENV = "CONNECTOR_SHOPIFY_SCHEMA"
+
+
+def schema_file(version: str) -> str:
+    return f"admin_{version}.json.gz"
+
+
+def supported_versions_text() -> str:
+    return ", ".join(SUPPORTED_VERSIONS)
 
 _REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -36,22 +55,23 @@ def _cache_dirs() -> list[Path]:
     return [_REPO_ROOT / ".cache" / "shopify", Path.home() / ".cache" / "connector" / "shopify"]
 
 
-def schema_path() -> Path:
-    """Path of the gzipped introspection result for API_VERSION, fetching it with npm if no cache holds it."""
+def schema_path(version: str = API_VERSION) -> Path:
+    """Path of the gzipped introspection result of a version, fetching the package with npm if no cache holds
+    it. CONNECTOR_SHOPIFY_SCHEMA overrides the pinned version's file."""
     override = os.environ.get(SCHEMA_ENV)
-    if override:
+    if override and version == API_VERSION:
         path = Path(override)
         if not path.is_file():
             raise SchemaUnavailableError(f"{SCHEMA_ENV}={override} does not name a file")
         return path
     for directory in _cache_dirs():
-        candidate = directory / SCHEMA_FILE
+        candidate = directory / schema_file(version)
         if candidate.is_file():
             return candidate
-    return _fetch_schema()
+    return _fetch_schema(version)
 
 
-def _fetch_schema() -> Path:
+def _fetch_schema(version: str = API_VERSION) -> Path:
     npm = shutil.which("npm")
     if npm is None:
         raise SchemaUnavailableError(
@@ -86,34 +106,46 @@ def _fetch_schema() -> Path:
                 f"{(result.stderr or result.stdout).strip()[:500]}"
             )
         with tarfile.open(tarballs[0], "r:gz") as archive:
-            try:
-                member = archive.getmember(SCHEMA_MEMBER)
-            except KeyError:
-                raise SchemaUnavailableError(f"{SCHEMA_PACKAGE} has no {SCHEMA_MEMBER}") from None
-            source = archive.extractfile(member)
-            if source is None:
-                raise SchemaUnavailableError(f"{SCHEMA_MEMBER} in {SCHEMA_PACKAGE} is not a regular file")
-            target = target_dir / SCHEMA_FILE
-            partial = target.with_suffix(".partial")
-            with source, open(partial, "wb") as sink:
-                shutil.copyfileobj(source, sink)
-            os.replace(partial, target)
-    return target
+            for shipped in SHIPPED_VERSIONS:  # keep every shipped version: each is validated against
+                member_name = f"package/dist/data/{schema_file(shipped)}"
+                try:
+                    member = archive.getmember(member_name)
+                except KeyError:
+                    raise SchemaUnavailableError(f"{SCHEMA_PACKAGE} has no {member_name}") from None
+                source = archive.extractfile(member)
+                if source is None:
+                    raise SchemaUnavailableError(f"{member_name} in {SCHEMA_PACKAGE} is not a regular file")
+                target = target_dir / schema_file(shipped)
+                partial = target.with_suffix(".partial")
+                with source, open(partial, "wb") as sink:
+                    shutil.copyfileobj(source, sink)
+                os.replace(partial, target)
+    return target_dir / schema_file(version)
 
 
 @functools.cache
-def load_schema() -> GraphQLSchema:
-    """The Admin API schema for API_VERSION (built once per process)."""
-    with gzip.open(schema_path(), "rt", encoding="utf-8") as handle:
+def load_schema(version: str = API_VERSION) -> GraphQLSchema:
+    """The Admin API schema of a version (built once per process)."""
+    with gzip.open(schema_path(version), "rt", encoding="utf-8") as handle:
         introspection = json.load(handle)
     data = introspection.get("data", introspection)
     return build_client_schema(data, assume_valid=True)
 
 
-def validate_document(text: str) -> list[str]:
-    """Validation errors of a GraphQL document against the pinned schema; an empty list means it is valid."""
+def validate_document(text: str, version: str = API_VERSION) -> list[str]:
+    """Validation errors of a GraphQL document against a version's schema; an empty list means it is valid."""
     try:
         document = parse(text)
     except GraphQLSyntaxError as exc:
         return [exc.message]
-    return [error.message for error in validate(load_schema(), document)]
+    return [error.message for error in validate(load_schema(version), document)]
+
+
+def ensure_cached() -> list[Path]:
+    """Every shipped version's schema file in the cache (fetching the package once when one is missing)."""
+    return [schema_path(version) for version in SHIPPED_VERSIONS]
+
+
+if __name__ == "__main__":
+    for found in ensure_cached():
+        print(found)

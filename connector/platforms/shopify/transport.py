@@ -1,23 +1,29 @@
-"""HTTP transport to one shop's Admin GraphQL API: auth, error mapping, retries and cost pacing.
+"""HTTP transport to one shop's Admin GraphQL API: auth, error mapping, retries, cost pacing and paging.
 
 One `requests.Session` per store, so several stores sync concurrently (the ShopifyAPI package's GraphQL
-helper keeps one process-wide session over urllib). The access token lives in the session headers only:
-it is never logged, never put in an exception and never shown by repr().
+helper keeps one process-wide session over urllib). The access token comes from the store's credential form
+(connector/platforms/shopify/credentials.py) for each request; a 401 renews it once and the request is sent
+once more. Tokens are never logged, never put in an exception and never shown by repr().
 
 Pacing: every answer reports the cost bucket (`extensions.cost.throttleStatus`). Before a call the
 transport estimates the bucket from the last report and the restore rate, and sleeps just long enough for
 the call's expected cost (the last `requestedQueryCost` of the same document, or the caller's hint) to be
 available. Concurrent callers of one transport reserve their cost from the estimate, so they pace jointly.
+Before the first call the bucket is unknown (another process may have emptied it: a reload): one cheap
+call reads it first, so the first real page is paced too. Waits go through the shutdown event
+(connector/platforms/retry.py), so SIGTERM ends them at once.
+
+Paging: `pages()` is the one cursor paginator; a cursor Shopify answers twice stops the read with a clear error
+instead of looping.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import random
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -31,18 +37,33 @@ from ..errors import (
     BadRequestError,
     BadResponseError,
     NotFoundError,
-    PlatformError,
     ThrottledError,
     TransientError,
 )
-from ..retry import RetryPolicy, retrying
-from . import documents
+from ..retry import RetryPolicy, pause, retrying
+from .credentials import StaticToken
 from .schema import API_VERSION
 
 log = logging.getLogger(__name__)
 
-BULK_FINISHED_BADLY = ("FAILED", "CANCELED", "CANCELING", "EXPIRED")
-DOWNLOAD_ATTEMPTS = 8
+BUCKET_PROBE = "query BucketProbe { shop { id } }"
+PROTECTED_DATA = "protected customer data"
+
+
+class ProtectedDataError(BadRequestError):
+    """Shopify denied protected customer data fields (ACCESS_DENIED on them) and answered the rest of `data`."""
+
+    def __init__(self, store: str, fields: list[str], data: dict) -> None:
+        super().__init__(
+            store,
+            f"access denied to {', '.join(sorted(set(fields)))}: the app is not approved for {PROTECTED_DATA}",
+        )
+        self.fields = fields
+        self.data = data
+
+
+class RepeatedCursorError(BadResponseError):
+    """A connection answered a cursor it had answered before: following it would loop."""
 
 
 def graphql_endpoint(shop_url_or_domain: str, api_version: str = API_VERSION) -> str:
@@ -90,7 +111,7 @@ class ShopifyTransport:
     def __init__(
         self,
         shop_url_or_domain: str,
-        access_token: str,
+        access_token: Any,
         *,
         api_version: str = API_VERSION,
         timeout: float = 30,
@@ -98,20 +119,20 @@ class ShopifyTransport:
         store_name: str | None = None,
         retry_policy: RetryPolicy | None = None,
     ) -> None:
+        """`access_token` is a token (a legacy app's) or a credential source with `token()` and `renew()`."""
         if not access_token:
-            raise ValueError("a Shopify access token is required")
+            raise ValueError("a Shopify access token or credential is required")
         self.endpoint = graphql_endpoint(shop_url_or_domain, api_version)
         self.store_name = store_name or urlsplit(self.endpoint).netloc
         self.api_version = api_version
         self.timeout = timeout
-        self._session = session or requests.Session()
-        self._session.headers.update(
-            {
-                "X-Shopify-Access-Token": access_token,
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-            }
+        self.credentials = (
+            StaticToken(self.store_name, access_token) if isinstance(access_token, str) else access_token
         )
+        self._session = session or requests.Session()
+        self._session.headers.update({"Content-Type": "application/json", "Accept": "application/json"})
+        self.cost_debug = False  # send Shopify-GraphQL-Cost-Debug: 1 (extensions.cost.fields explains a cost)
+        self.last_cost: dict = {}
         self._policy = retry_policy or retrying(store=self.store_name)
         self._lock = threading.Lock()
         self._bucket: _Bucket | None = None
@@ -119,6 +140,7 @@ class ShopifyTransport:
         self.calls = 0
         self.throttled = 0
         self.throttle_waits_seconds = 0.0
+        self.points_spent = 0.0
 
     def __repr__(self) -> str:
         return f"ShopifyTransport(store={self.store_name!r}, endpoint={self.endpoint!r})"
@@ -141,26 +163,41 @@ class ShopifyTransport:
         return self._policy.call(self._execute_once, document, variables or {}, cost_hint)
 
     def _execute_once(self, document: str, variables: dict, cost_hint: float | None) -> dict:
+        if self._bucket is None and document != BUCKET_PROBE and (cost_hint or 0) > 50:
+            self._execute_once(BUCKET_PROBE, {}, None)
         self._pace(document, cost_hint)
+        token = self.credentials.token()
+        response = self._post(document, variables, token)
+        if response.status_code == 401 and self.credentials.renewable:
+            # An expired token (or one revoked and reissued): renew once, send once more.
+            response = self._post(document, variables, self.credentials.renew(token))
+        body = self._check_http(response)
+        self._observe_cost(document, body.get("extensions"))
+        errors = body.get("errors")
+        if errors:
+            self._raise_graphql_errors(errors, body.get("extensions"), body.get("data"))
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise BadResponseError.quoting(self.store_name, "the answer has no data", response.text)
+        return data
+
+    def _post(self, document: str, variables: dict, token: str) -> requests.Response:
         with self._lock:
             self.calls += 1
+        headers = {"X-Shopify-Access-Token": token}
+        if self.cost_debug:
+            headers["Shopify-GraphQL-Cost-Debug"] = "1"
         try:
-            response = self._session.post(
-                self.endpoint, json={"query": document, "variables": variables}, timeout=self.timeout
+            return self._session.post(
+                self.endpoint,
+                json={"query": document, "variables": variables},
+                headers=headers,
+                timeout=self.timeout,
             )
         except requests.Timeout:
             raise TransientError(self.store_name, f"no answer within {self.timeout}s") from None
         except requests.ConnectionError as exc:
             raise TransientError(self.store_name, f"connection failed ({type(exc).__name__})") from None
-        body = self._check_http(response)
-        self._observe_cost(document, body.get("extensions"))
-        errors = body.get("errors")
-        if errors:
-            self._raise_graphql_errors(errors, body.get("extensions"))
-        data = body.get("data")
-        if not isinstance(data, dict):
-            raise BadResponseError.quoting(self.store_name, "the answer has no data", response.text)
-        return data
 
     def _check_http(self, response: requests.Response) -> dict:
         status = response.status_code
@@ -168,7 +205,7 @@ class ShopifyTransport:
             raise AuthError(
                 self.store_name,
                 f"HTTP {status} from Shopify: {self._platform_message(response)}; "
-                "check the access token and its scopes",
+                f"check the {self.credentials.form} credential and its scopes",
             )
         if status == 429:
             with self._lock:
@@ -212,15 +249,27 @@ class ShopifyTransport:
             return errors
         return json.dumps(errors)[:200]
 
-    def _raise_graphql_errors(self, errors: Sequence[Any], extensions: dict | None) -> None:
+    def _raise_graphql_errors(self, errors: Sequence[Any], extensions: dict | None, data: Any = None) -> None:
         codes = [((e.get("extensions") or {}).get("code") if isinstance(e, dict) else None) for e in errors]
         messages = "; ".join(str(e.get("message") if isinstance(e, dict) else e) for e in errors[:3])
+        if (
+            isinstance(data, dict)
+            and all(code == "ACCESS_DENIED" for code in codes)
+            and all(PROTECTED_DATA in str(e.get("message", "")) or "not approved" in str(e.get("message", ""))
+                    for e in errors if isinstance(e, dict))
+        ):
+            # https://shopify.dev/docs/apps/launch/protected-customer-data: the denied fields are null, the
+            # rest of the page is there.
+            fields = [str((e.get("path") or ["?"])[-1]) for e in errors if isinstance(e, dict)]
+            raise ProtectedDataError(self.store_name, fields, data)
         if "THROTTLED" in codes:
             with self._lock:
                 self.throttled += 1
             raise ThrottledError(
                 self.store_name, "THROTTLED by the cost bucket", self._throttled_wait(extensions)
             )
+        if "MAX_COST_EXCEEDED" in codes:
+            raise CostExceededError(self.store_name, f"GraphQL error: {messages}", _cost_of(errors))
         raise BadRequestError(self.store_name, f"GraphQL error: {messages}")
 
     # -- cost pacing ----------------------------------------------------------------------------
@@ -229,6 +278,10 @@ class ShopifyTransport:
         cost = (extensions or {}).get("cost") or {}
         status = cost.get("throttleStatus") or {}
         with self._lock:
+            self.last_cost = cost
+            actual = cost.get("actualQueryCost")
+            if isinstance(actual, int | float | Decimal):
+                self.points_spent += float(actual)
             requested = cost.get("requestedQueryCost")
             if isinstance(requested, int | float | Decimal):
                 self._document_costs[document] = float(requested)
@@ -266,135 +319,68 @@ class ShopifyTransport:
             bucket.observed_at = now
             self.throttle_waits_seconds += wait
         if wait > 0:
-            time.sleep(wait)
+            pause(wait)
 
     # -- paging -------------------------------------------------------------------------------
 
-    def pages(self, document: str, variables: dict | None, path: str) -> Iterator[Page]:
+    def pages(
+        self,
+        document: str,
+        variables: dict | None,
+        path: str,
+        *,
+        on_request: Callable[[], None] | None = None,
+        cost_hint: float | None = None,
+    ) -> Iterator[Page]:
         """Each page of the connection at dotted `path` in the data, following `after`/endCursor.
 
         The document takes an `$after: String` variable and selects `pageInfo { hasNextPage endCursor }`.
+        A cursor answered twice raises RepeatedCursorError: following it again would never end.
         """
         cursor = (variables or {}).get("after")
+        seen: set[str] = set()
         while True:
-            data = self.execute(document, {**(variables or {}), "after": cursor})
-            connection: Any = data
-            for key in path.split("."):
-                connection = connection.get(key) if isinstance(connection, dict) else None
-            if not isinstance(connection, dict) or "pageInfo" not in connection:
-                raise BadResponseError(
-                    self.store_name, f"no connection with pageInfo at {path!r} in the answer"
-                )
-            if "nodes" in connection:
-                nodes = connection["nodes"]
-            else:
-                nodes = [edge["node"] for edge in connection.get("edges") or []]
-            info = connection["pageInfo"]
-            page = Page(nodes, info.get("endCursor"), bool(info.get("hasNextPage")))
+            if on_request is not None:
+                on_request()
+            data = self.execute(document, {**(variables or {}), "after": cursor}, cost_hint=cost_hint)
+            page = self.page_at(data, path)
             yield page
             if not page.has_next_page or not page.end_cursor:
                 return
+            if page.end_cursor in seen or page.end_cursor == cursor:
+                raise RepeatedCursorError(
+                    self.store_name,
+                    f"Shopify answered the cursor {page.end_cursor[:40]!r} of {path} twice; the read stops "
+                    "here instead of looping (records read so far are kept)",
+                )
+            seen.add(page.end_cursor)
             cursor = page.end_cursor
 
-    def paginate(self, document: str, variables: dict | None, path: str) -> Iterator[dict]:
+    def page_at(self, data: dict, path: str) -> Page:
+        connection: Any = data
+        for key in path.split("."):
+            connection = connection.get(key) if isinstance(connection, dict) else None
+        if not isinstance(connection, dict) or "pageInfo" not in connection:
+            raise BadResponseError(self.store_name, f"no connection with pageInfo at {path!r} in the answer")
+        if "nodes" in connection:
+            nodes = connection["nodes"] or []
+        else:
+            nodes = [edge["node"] for edge in connection.get("edges") or []]
+        info = connection["pageInfo"]
+        return Page(nodes, info.get("endCursor"), bool(info.get("hasNextPage")))
+
+    def paginate(self, document: str, variables: dict | None, path: str, **options: Any) -> Iterator[dict]:
         """Every node of the connection at `path`, fetched page by page."""
-        for page in self.pages(document, variables, path):
+        for page in self.pages(document, variables, path, **options):
             yield from page.nodes
 
-    # -- bulk operations ------------------------------------------------------------------------
+    # -- bulk results -----------------------------------------------------------------------------
 
-    def run_bulk_query(
-        self,
-        query: str,
-        *,
-        poll_interval: float = 0.5,
-        max_poll_interval: float = 10.0,
-        timeout: float = 3600.0,
-    ) -> Iterator[dict]:
-        """Start a bulk query, wait for it, then stream its JSONL result one object at a time."""
-        data = self.execute(documents.BULK_OPERATION_RUN_QUERY, {"query": query})
-        payload = data.get("bulkOperationRunQuery") or {}
-        if payload.get("userErrors"):
-            messages = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in payload["userErrors"])
-            raise BadRequestError(self.store_name, f"bulk query refused: {messages}")
-        operation = payload.get("bulkOperation") or {}
-        operation_id = operation.get("id")
-        if not operation_id:
-            raise BadResponseError(self.store_name, "bulkOperationRunQuery answered no operation id")
-        url = self.wait_for_bulk(operation_id, poll_interval, max_poll_interval, timeout)
-        if url:
-            yield from self.stream_bulk_result(url)
-
-    def wait_for_bulk(
-        self, operation_id: str, interval: float = 0.5, max_interval: float = 10.0, timeout: float = 3600.0
-    ) -> str | None:
-        """Poll a bulk operation until it completes; its result URL (None when it found no object)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            node = self.execute(documents.BULK_OPERATION_POLL, {"id": operation_id}).get("node") or {}
-            status = node.get("status")
-            if status == "COMPLETED":
-                log.info(
-                    "store %s: bulk operation %s completed, %s objects",
-                    self.store_name,
-                    operation_id,
-                    node.get("objectCount"),
-                )
-                return node.get("url")
-            if status in BULK_FINISHED_BADLY:
-                raise PlatformError(
-                    self.store_name, f"bulk operation {operation_id} ended {status} ({node.get('errorCode')})"
-                )
-            if time.monotonic() + interval > deadline:
-                raise TransientError(
-                    self.store_name, f"bulk operation {operation_id} still {status} after {timeout}s"
-                )
-            time.sleep(interval)
-            interval = min(interval * 1.5, max_interval)
-
-    def stream_bulk_result(self, url: str, skip: int = 0) -> Iterator[dict]:
-        """Objects of the result file after the first `skip` lines; a download cut short resumes by
-        skipping the lines already given. JSON numbers with a fraction are parsed as Decimal."""
-        delivered = skip
-        failures = 0
-        while True:
-            try:
-                for index, line in enumerate(self._download_lines(url)):
-                    if index < delivered:
-                        continue
-                    try:
-                        record = json.loads(line, parse_float=Decimal)
-                    except ValueError:
-                        raise BadResponseError.quoting(
-                            self.store_name, "a bulk result line is not JSON", line
-                        ) from None
-                    delivered += 1
-                    yield record
-                return
-            except TransientError as exc:
-                failures += 1
-                if failures >= DOWNLOAD_ATTEMPTS:
-                    raise
-                wait = (
-                    exc.retry_after
-                    if exc.retry_after is not None
-                    else random.uniform(0, min(30.0, 2.0**failures))
-                )
-                log.info(
-                    "store %s: bulk result download failed after %d lines (%s); retrying in %.2fs",
-                    self.store_name,
-                    delivered,
-                    exc.message,
-                    wait,
-                )
-                time.sleep(wait)
-
-    def _download_lines(self, url: str) -> Iterator[bytes]:
+    def download_lines(self, url: str) -> Iterator[bytes]:
+        """The lines of a bulk result file, streamed (never the whole file in memory)."""
         try:
             # The result lives on a storage host: it must not receive the shop's access token.
-            with self._session.get(
-                url, stream=True, timeout=self.timeout, headers={"X-Shopify-Access-Token": None}
-            ) as response:
+            with self._session.get(url, stream=True, timeout=self.timeout) as response:
                 if response.status_code >= 500 or response.status_code == 429:
                     raise TransientError(
                         self.store_name, f"HTTP {response.status_code} downloading the bulk result"
@@ -412,3 +398,19 @@ class ShopifyTransport:
             raise TransientError(
                 self.store_name, f"the bulk result download failed ({type(exc).__name__})"
             ) from None
+
+
+class CostExceededError(BadRequestError):
+    """MAX_COST_EXCEEDED: the query asks more than the single-query ceiling; `cost` is what it would cost."""
+
+    def __init__(self, store: str, message: str, cost: float | None) -> None:
+        super().__init__(store, message)
+        self.cost = cost
+
+
+def _cost_of(errors: Sequence[Any]) -> float | None:
+    for error in errors:
+        extensions = error.get("extensions") if isinstance(error, dict) else None
+        if isinstance(extensions, dict) and isinstance(extensions.get("cost"), int | float | Decimal):
+            return float(extensions["cost"])
+    return None

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from connector.platforms.shopify.schema import API_VERSION
+from connector.platforms.shopify.schema import API_VERSION, SUPPORTED_VERSIONS
 
 from ..server import InvalidJSONBody, Request, Response, SandboxServer
 from .auth import ShopAuth
@@ -150,7 +150,7 @@ class ShopifySim(SandboxServer):
             return Response(404, {"errors": "Not Found"})
         if request.method != "POST":
             return Response(405, {"errors": "Method Not Allowed"}, {"Allow": "POST"})
-        if match.group("version") != API_VERSION:
+        if match.group("version") not in SUPPORTED_VERSIONS:
             return Response(404, {"errors": "Not Found"})
         if not self.auth.valid(request.headers.get("X-Shopify-Access-Token")):
             return Response(401, {"errors": INVALID_TOKEN})
