@@ -128,8 +128,8 @@ def test_adapter_reads_every_checkout_with_decimal_totals_and_utc_times(sim):
 
 
 def test_adapter_resumes_after_a_page_and_reads_only_the_window(sim, monkeypatch):
-    monkeypatch.setattr(adapter_module, "ABANDONED_CHECKOUTS_PAGE", 4)
     with closing(shop_adapter(sim)) as adapter:
+        adapter.page_sizes["abandoned_checkouts"] = 4
         pages = list(adapter.read("abandoned_checkouts", None))
         assert [len(p.records) for p in pages] == [4, 4, 1] and pages[-1].resume is None
         rest = read_all(adapter, None, pages[0].resume)
@@ -153,9 +153,9 @@ def test_a_recovered_checkout_is_read_again_with_its_completion(sim):
 
 
 def test_a_long_pass_restarts_above_the_last_id_read_without_repeats(sim, monkeypatch):
-    monkeypatch.setattr(adapter_module, "ABANDONED_CHECKOUTS_PAGE", 2)
     monkeypatch.setattr(adapter_module, "CURSOR_RESTART_AFTER", 3)
     with closing(shop_adapter(sim)) as adapter:
+        adapter.page_sizes["abandoned_checkouts"] = 2
         pages = list(adapter.read("abandoned_checkouts", None))
         ids = [r.id for p in pages for r in p.records]
         assert len(ids) == len(set(ids)) == SEEDED

@@ -24,13 +24,15 @@ from pathlib import Path
 import pytest
 
 from connector.platforms.shopify import documents
-from connector.platforms.shopify.adapter import BULK_PAGE, BULK_THRESHOLDS
+from connector.platforms.shopify.bulk import PAGE_ROOTS as BULK_PAGE
 from connector.sandbox.shopify import ShopifySim
 from connector.sandbox.shopify.shop import gid
 from connector.state import parse_iso
 
 STORE = "fr"
 FAST_BUCKET = {"bucket_max": 2000, "restore_rate": 50_000}  # pacing is not what these tests are about
+BULK_THRESHOLDS = {"products": 250, "orders": 250, "customers": 1_000}  # small shops, both kinds of read
+THRESHOLDS_TOML = f"[stores.{STORE}.bulk_thresholds]\n" + "".join(f"{k} = {v}\n" for k, v in BULK_THRESHOLDS.items())
 BULK_IN_PROGRESS = ("CREATED", "RUNNING")
 WAIT = 60.0  # seconds before a run that neither progresses nor ends fails the test
 
@@ -237,7 +239,7 @@ def test_a_paged_pull_killed_at_random_points_ends_with_exactly_the_shop(simulat
         seed=5,
     )
     sim.set_faults(latency_ms=40)  # some 35 requests a pass: long enough to be killed well inside it
-    config = client_config({STORE: sim})
+    config = client_config({STORE: sim}, THRESHOLDS_TOML)
     path = config.state_path
     chance = random.Random(2027)
     shopper = Shopper(sim, chance)
@@ -287,7 +289,7 @@ def test_a_bulk_pull_killed_while_its_operation_runs_or_streams_ends_with_exactl
     sim.seed(
         products=products, variants=3, customers=BULK_THRESHOLDS["customers"] + 100, orders=orders, seed=9
     )
-    config = client_config({STORE: sim})
+    config = client_config({STORE: sim}, THRESHOLDS_TOML)
     path = config.state_path
     chance = random.Random(2028)
     shopper = Shopper(sim, chance)
@@ -316,7 +318,7 @@ def test_a_bulk_pull_killed_while_its_operation_runs_or_streams_ends_with_exactl
     assert position is not None and position["mode"] == "bulk", "the products read ended before the kill"
     mid_run.append("products result streaming")
     committed = held(path, "products")
-    assert 0 < committed < products and position["lines"] > committed
+    assert 0 < committed < products and position["roots"] > committed  # roots' line numbers in the result
     shopper.sell()
 
     # 3. the products read continues from its operation and line; killed while the orders' result streams

@@ -3,8 +3,9 @@ simulator. Counts in SQLite equal the simulators' own; a second pull with nothin
 overlap window (plus what the platform cannot filter) and writes nothing; 50 changed products are picked up next.
 
 One case per platform, so that pytest-xdist can run the two on separate workers (about a minute each).
-The Shopify simulator keeps its default cost bucket (2,000 points, 100 a second): the first full read goes
-through bulk operations (a handful of cheap calls), and the later reads are a few small pages.
+The Shopify simulator keeps its default cost bucket (2,000 points, 100 a second): the first full read of
+products and orders goes through bulk operations (a handful of cheap calls, their ungrouped JSONL joined
+through the spill), customers are paged, and the later reads are a few small pages.
 """
 
 from __future__ import annotations
@@ -117,6 +118,7 @@ def shopify_second_pull_requests(sim, state, store: str) -> int:
     """What a pass with nothing changed must ask Shopify: the cursor pages of each resource updated inside the
     overlap window, and the extra pages of any product or order there with more variants or lines than the
     page's nested connection holds."""
+    sizes = shopify_adapter.PAGE_SIZES
     a = shopify_adapter
     since = {resource: window_start(state, store, resource) for resource in RESOURCES}
     with sim.lock:
@@ -125,21 +127,21 @@ def shopify_second_pull_requests(sim, state, store: str) -> int:
         orders = [o for o in shop.orders.values() if o.updated_at >= since["orders"]]
         customers = sum(1 for c in shop.customers.values() if c.updated_at >= since["customers"])
     extra_variants = sum(
-        math.ceil((len(p.variants) - a.VARIANTS_PER_PRODUCT_PAGE) / a.VARIANTS_PAGE)
+        math.ceil((len(p.variants) - sizes["variantsFirst"]) / a.VARIANTS_PAGE)
         for p in products
-        if len(p.variants) > a.VARIANTS_PER_PRODUCT_PAGE
+        if len(p.variants) > sizes["variantsFirst"]
     )
     extra_lines = sum(
-        math.ceil((len(o.lines) - a.LINES_PER_ORDER_PAGE) / a.LINES_PAGE)
+        math.ceil((len(o.lines) - sizes["linesFirst"]) / a.LINES_PAGE)
         for o in orders
-        if len(o.lines) > a.LINES_PER_ORDER_PAGE
+        if len(o.lines) > sizes["linesFirst"]
     )
     return (
-        pages(len(products), a.PRODUCTS_PAGE)
+        pages(len(products), sizes["products"])
         + extra_variants
-        + pages(len(orders), a.ORDERS_PAGE)
+        + pages(len(orders), sizes["orders"])
         + extra_lines
-        + pages(customers, a.CUSTOMERS_PAGE)
+        + pages(customers, sizes["customers"])
     )
 
 
@@ -211,9 +213,11 @@ def test_volume_pull_then_nothing_changed_then_fifty_changed(platform, simulator
         for resource in RESOURCES:
             assert first[resource].created == expected[resource] and not first[resource].skipped, resource
         if platform == "shopify":
-            # every resource is above the adapter's bulk thresholds: one bulk operation each, no cursor paging
-            assert adapter.requests.by_route["BulkOperationRunQuery"] == 3
-            assert not {"products", "orders", "customers"} & set(adapter.requests.by_route)
+            # products and orders are above the adapter's bulk thresholds: one bulk operation each, no cursor
+            # paging; 2,000 customers are paged (below the threshold: eight pages of 250)
+            assert adapter.requests.by_route["BulkOperationRunQuery"] == 2
+            assert not {"products", "orders"} & set(adapter.requests.by_route)
+            assert adapter.requests.by_route["customers"] == CUSTOMERS // 250
         # the cursors stand at the newest record read, so the next pass's window is the overlap only
         for resource, newest in case["newest"](sim).items():
             high_water = json.loads(state.cursor("vol", resource))["high_water"]

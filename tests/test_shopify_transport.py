@@ -156,7 +156,8 @@ def test_pacing_keeps_a_tiny_bucket_from_ever_throttling():
 def test_a_throttled_answer_is_waited_out_and_retried():
     with ShopifySim("Drained", bucket_max=40, restore_rate=20) as sim:
         sim.seed(products=10, variants=2, customers=0, orders=0)
-        drain = "{ products(first: 35) { nodes { id } } }"  # requested 37, actual 12
+        shape = "{ products(first: %d) { nodes { id variants(first: 5) { nodes { id } } } } }"
+        drain = shape % 35  # requested 2 + 6 x 6 = 38, actual 2 + 4 x 4 = 18
         requests.post(
             sim.graphql_url,
             json={"query": drain},
@@ -164,7 +165,7 @@ def test_a_throttled_answer_is_waited_out_and_retried():
             timeout=5,
         )
         transport = transport_for(sim, max_wait=5)  # the wait comes from the throttle status: about 0.6 s
-        data = transport.execute("{ products(first: 38) { nodes { id } } }")
+        data = transport.execute(shape % 38)
         assert len(data["products"]["nodes"]) == 10
         assert transport.throttled == 1 and transport.calls == 2
 
@@ -172,32 +173,11 @@ def test_a_throttled_answer_is_waited_out_and_retried():
 def test_max_cost_exceeded_is_a_bad_request_not_retried(sim):
     transport = transport_for(sim)
     with pytest.raises(BadRequestError, match="exceeds the single query max cost"):
-        transport.execute("{ products(first: 250) { nodes { variants(first: 250) { nodes { id } } } } }")
+        transport.execute(
+            "{ products(first: 250) { nodes { variants(first: 250) { nodes { inventoryItem { "
+            "inventoryLevels(first: 250) { nodes { id location { id } } } } } } } } }"
+        )
     assert transport.calls == 1
-
-
-def test_bulk_query_streams_the_whole_catalogue(sim):
-    transport = transport_for(sim)
-    rows = transport.run_bulk_query(
-        "{ products { edges { node { id title variants { edges { node { id sku price } } } } } } }",
-        poll_interval=0.05,
-    )
-    assert not isinstance(rows, list)
-    records = list(rows)
-    products = [r for r in records if "__parentId" not in r]
-    variants = [r for r in records if "__parentId" in r]
-    assert len(products) == 20 and len(variants) == 60
-    product_ids = {p["id"] for p in products}
-    assert all(v["__parentId"] in product_ids for v in variants)
-
-
-def test_bulk_query_download_survives_faults(sim):
-    transport = transport_for(sim)
-    sim.set_faults(error_rate=0.3, drop_rate=0.2, seed=5)
-    records = list(
-        transport.run_bulk_query("{ productVariants { edges { node { id sku } } } }", poll_interval=0.05)
-    )
-    assert sorted(r["sku"] for r in records) == sorted(all_skus(transport_for(sim)))
 
 
 @pytest.mark.parametrize(

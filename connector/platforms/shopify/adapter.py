@@ -293,7 +293,7 @@ class ShopifyAdapter(StoreAdapter):
         super().__init__(name, config)
         self.transport = transport or open_transport(name, config)
         self._attempts = StoreAdapter.attempts
-        self.bulk_thresholds = dict(BULK_THRESHOLDS)
+        self.bulk_thresholds = {**BULK_THRESHOLDS, **(getattr(config, "bulk_thresholds", None) or {})}
         self.bulk_poll_interval = 0.5
         self.page_sizes = dict(PAGE_SIZES)
         state_path = getattr(config, "state_path", None)

@@ -136,6 +136,12 @@ class StaticToken:
         raise AuthError(self.store, "the access token was refused (revoked or wrong)")
 
 
+# Client-credentials tokens of this process, shared by the adapters of one app on one shop (a service opens
+# adapters every cycle): in memory only, never written anywhere.
+_ISSUED: dict[tuple[str, str], tuple[str, float, str | None]] = {}
+_ISSUED_LOCK = threading.Lock()
+
+
 class ClientCredentials:
     """Tokens by the client credentials grant, kept in memory only."""
 
@@ -156,8 +162,16 @@ class ClientCredentials:
         self._lock = threading.Lock()
         register_secret(client_secret)
 
+    def _key(self) -> tuple[str, str]:
+        return (shop_base_url(self.shop), self._client[0])
+
     def token(self) -> str:
         with self._lock:
+            if self._token is None:
+                with _ISSUED_LOCK:
+                    shared = _ISSUED.get(self._key())
+                if shared is not None:
+                    self._token, self._renew_at, self.scope = shared
             if self._token is None or time.monotonic() >= self._renew_at:
                 self._exchange()
             assert self._token is not None
@@ -165,7 +179,11 @@ class ClientCredentials:
 
     def renew(self, rejected: str) -> str:
         with self._lock:
-            if self._token == rejected:  # another thread may have renewed it already
+            with _ISSUED_LOCK:
+                shared = _ISSUED.get(self._key())
+            if shared is not None and shared[0] != rejected and time.monotonic() < shared[1]:
+                self._token, self._renew_at, self.scope = shared  # another adapter renewed it already
+            elif self._token == rejected or self._token is None:
                 self._exchange()
             assert self._token is not None
             return self._token
@@ -183,6 +201,8 @@ class ClientCredentials:
         self._renew_at = time.monotonic() + lifetime - _margin(lifetime)
         self.scope = body.get("scope")
         self.issued += 1
+        with _ISSUED_LOCK:
+            _ISSUED[self._key()] = (self._token, self._renew_at, self.scope)
 
 
 class AuthorizationCode:
