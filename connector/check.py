@@ -21,6 +21,7 @@ class CheckLine:
     store: str
     ok: bool
     detail: str
+    notes: tuple[str, ...] = ()  # further lines: credential form, scopes, what a configured job cannot do
 
     def summary(self) -> str:
         return ("ok: " if self.ok else "FAILED: ") + self.detail
@@ -42,6 +43,7 @@ def check_stores(config: ClientConfig) -> list[CheckLine]:
                     name,
                     True,
                     f"reachable, authenticated, {info.platform} API {info.api_version}, currency {info.currency or '?'}",
+                    _credential_notes(adapter, store),
                 )
             )
             jobs = [j for j in writers.get(name, []) if j != "tagging" or adapter.tags_orders]
@@ -113,6 +115,17 @@ def check_channels(config: ClientConfig) -> list[CheckLine]:
         return [CheckLine(s, False, Uncovered(s, None).problem) for s in others]
     with open_state(config.state_path) as state:
         return [CheckLine(gap.store, False, gap.problem) for gap in uncovered_stores(config, state)]
+
+
+def _credential_notes(adapter, store) -> tuple[str, ...]:
+    """What the platform says of the credential (its form, the scopes granted, personal data access)."""
+    summary = getattr(adapter, "credential_summary", None)
+    if summary is None:
+        return ()
+    try:
+        return tuple(redact(note) for note in summary())
+    except Exception as exc:  # noqa: BLE001 - an unread summary is a note, the probe itself succeeded
+        return (redact(f"credential details not read: {explain(exc, store)}"),)
 
 
 def explain(exc: BaseException, store) -> str:

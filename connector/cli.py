@@ -71,6 +71,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         )
         for line in check_stores(config):
             print(f"  {line.store:<16} {line.summary()}")
+            for note in line.notes:
+                print(f"  {'':<16}   {note}")
             failures += not line.ok
     return EXIT_FAILURE if failures else EXIT_OK
 
@@ -142,6 +144,34 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     from connector.sandbox.launch import serve_sandbox
 
     return serve_sandbox(woocommerce=args.woocommerce, shopify=args.shopify, write_config=args.write_config)
+
+
+def cmd_shopify(args: argparse.Namespace) -> int:
+    (config,) = _configs(args)
+    from connector.platforms.errors import PlatformError
+    from connector.platforms.shopify.adapter import JOB_SCOPES, PULL_SCOPES
+    from connector.platforms.shopify.authorize import AuthorizationRefused, authorize_store
+
+    store = config.stores.get(args.store)
+    if store is None or store.platform != "shopify":
+        shops = ", ".join(n for n, s in config.stores.items() if s.platform == "shopify") or "none"
+        raise CommandFailed(f"no Shopify store named {args.store!r} in {config.path}; Shopify stores: {shops}", EXIT_USAGE)
+    from connector.check import jobs_writing
+
+    scopes = {*PULL_SCOPES, *(s for job in jobs_writing(config)[args.store] for s in JOB_SCOPES[job])}
+    try:
+        granted = authorize_store(args.store, store, scopes, port=args.port, pasted=args.paste)
+    except AuthorizationRefused as exc:
+        raise CommandFailed(f"store {args.store}: authorization refused: {exc}") from None
+    except PlatformError as exc:
+        raise CommandFailed(f"store {args.store}: {exc.message}") from None
+    missing = sorted(scopes - set(granted))
+    print(f"store {args.store}: authorized; tokens kept in {config.state_path} (expiring, refreshed as they run out)")
+    print(f"granted scopes: {', '.join(granted)}")
+    if missing:
+        print(f"not granted, though the configured jobs need them: {', '.join(missing)}")
+        return EXIT_FAILURE
+    return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -266,6 +296,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--shopify", type=int, default=1, metavar="N", help="Shopify stores (default 1)")
     sub.add_argument("--write-config", metavar="FILE", help="write a ready client config pointing at them")
+
+    sub = command("shopify", cmd_shopify, "Shopify credentials: authorize an agency app on a client's shop")
+    sub.add_argument("action", choices=("authorize",))
+    sub.add_argument("--store", required=True, help="the [stores] name of the shop to authorize")
+    sub.add_argument("--port", type=int, default=8976, help="local port receiving the redirect (0: any free port)")
+    sub.add_argument("--paste", action="store_true", help="paste the redirect URL instead of receiving it")
 
     command("demo", cmd_demo, "the whole cycle on simulated stores: no account, no network", config="none")
     return parser

@@ -23,12 +23,29 @@ def test_reachable_stores_report_platform_version_and_currency(simulators, clien
 def test_wrong_keys_are_named_and_exit_1(simulators, client_config, monkeypatch, capsys):
     config = client_config({"fr": simulators("woocommerce", "fr"), "global": simulators("shopify", "global")})
     monkeypatch.setenv("ACME_FR_KEY", "ck_0000000000000000000000000000000000000000")
-    monkeypatch.setenv("ACME_GLOBAL_TOKEN", "shpat_wrong_token_123")
+    monkeypatch.setenv("ACME_GLOBAL_CLIENT_SECRET", "shpss_wrong_secret_123")
     assert main(["check", "-c", str(config.path)]) == 1
     out = capsys.readouterr().out
     assert "fr               FAILED:" in out and "401 woocommerce_rest_authentication_error" in out
     assert "check the credentials" in out
-    assert "shpat_wrong_token_123" not in out
+    # Shopify's own words for a wrong client secret, and never the secret itself
+    assert "global           FAILED: global: Shopify refused the token request (invalid_client: Client authentication failed" in out
+    assert "shpss_wrong_secret_123" not in out
+
+
+def test_shopify_check_names_the_credential_form_the_scopes_and_what_the_jobs_lack(simulators, client_config, capsys):
+    sim = simulators("shopify", "global")
+    sim.control("auth", {"scopes": "read_products,read_orders,read_customers,read_inventory"})
+    config = client_config({"global": sim}, "[inventory]\nsource_of_truth = \"global\"\n")
+    assert main(["check", "-c", str(config.path)]) == 1
+    out = capsys.readouterr().out
+    assert "credential: client credentials (Dev Dashboard app)" in out
+    assert "granted scopes: read_customers, read_inventory, read_orders, read_products" in out
+    assert "lacks the write_inventory scope that inventory needs: add write_inventory" in out
+    sim.control("auth", {"scopes": "read_products,write_inventory,read_orders,read_customers,read_locations"})
+    sim.control("auth", {"expire_all": True})
+    assert main(["check", "-c", str(config.path)]) == 0
+    assert "lacks" not in capsys.readouterr().out
 
 
 def test_wrong_url_path_is_a_404_with_advice(simulators, client_config):

@@ -17,9 +17,11 @@ from connector.demo import demo_cycle
 
 def test_demo_runs_the_whole_cycle_and_the_sale_follows():
     out = io.StringIO()
-    outcome = demo_cycle(Console(file=out, width=120))
+    outcome = demo_cycle(Console(file=out, width=120), token_ttl=2.0)
     text = out.getvalue()
     assert outcome.failed_jobs == []
+    # client credentials with tokens expiring every 2 seconds: renewed on the way, no job failed
+    assert outcome.tokens_issued >= 3, text
     for title in ("1. pull", "2. inventory", "3. prices", "4. translations", "5. a customer buys 2 x"):
         assert title in text
     assert outcome.stock_after == {name: qty - 2 for name, qty in outcome.stock_before.items()}
@@ -43,6 +45,7 @@ def test_sandbox_command_writes_a_working_config_and_stops_on_sigterm(tmp_path):
             if line.startswith("serving until Ctrl-C"):
                 break
         assert config_path.exists() and "SANDBOX_BOUTIQUE_KEY" in exports
+        assert "SANDBOX_GLOBAL_CLIENT_SECRET" in exports and "access_token" not in config_path.read_text()
         env = {**os.environ, **exports}
         check = subprocess.run(
             [sys.executable, "-m", "connector.cli", "check", "-c", str(config_path)],

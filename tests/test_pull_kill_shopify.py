@@ -32,7 +32,12 @@ from connector.state import parse_iso
 STORE = "fr"
 FAST_BUCKET = {"bucket_max": 2000, "restore_rate": 50_000}  # pacing is not what these tests are about
 BULK_THRESHOLDS = {"products": 250, "orders": 250, "customers": 1_000}  # small shops, both kinds of read
-THRESHOLDS_TOML = f"[stores.{STORE}.bulk_thresholds]\n" + "".join(f"{k} = {v}\n" for k, v in BULK_THRESHOLDS.items())
+# Paged reads: pages of 250, so a shop below these makes some 20 requests a pass, enough to be killed inside.
+PAGED_THRESHOLDS = {"products": 1_000, "orders": 1_000, "customers": 2_000}
+
+
+def thresholds_toml(thresholds: dict[str, int]) -> str:
+    return f"[stores.{STORE}.bulk_thresholds]\n" + "".join(f"{k} = {v}\n" for k, v in thresholds.items())
 BULK_IN_PROGRESS = ("CREATED", "RUNNING")
 WAIT = 60.0  # seconds before a run that neither progresses nor ends fails the test
 
@@ -232,21 +237,21 @@ def test_a_paged_pull_killed_at_random_points_ends_with_exactly_the_shop(simulat
     sim = simulators("shopify", STORE, **FAST_BUCKET)
     # below every bulk threshold, with room for the orders the sales add: every read pages by cursor
     sim.seed(
-        products=BULK_THRESHOLDS["products"] - 10,
+        products=PAGED_THRESHOLDS["products"] - 10,
         variants=3,
-        customers=BULK_THRESHOLDS["customers"] // 2,
-        orders=BULK_THRESHOLDS["orders"] - 30,
+        customers=PAGED_THRESHOLDS["customers"] // 2,
+        orders=PAGED_THRESHOLDS["orders"] - 30,
         seed=5,
     )
-    sim.set_faults(latency_ms=40)  # some 35 requests a pass: long enough to be killed well inside it
-    config = client_config({STORE: sim}, THRESHOLDS_TOML)
+    sim.set_faults(latency_ms=40)  # some 20 requests a pass: long enough to be killed well inside it
+    config = client_config({STORE: sim}, thresholds_toml(PAGED_THRESHOLDS))
     path = config.state_path
     chance = random.Random(2027)
     shopper = Shopper(sim, chance)
     kills = mid_pass = 0
     for _ in range(4):
         begun = served(sim)
-        sale_at, kill_at = begun + chance.randint(2, 5), begun + chance.randint(6, 13)
+        sale_at, kill_at = begun + chance.randint(2, 4), begun + chance.randint(5, 10)
         process = start(config)
         if wait_until(process, has_served(sim, sale_at)):
             shopper.sell()  # while the pass runs: the record moves behind the pages already read
@@ -259,7 +264,7 @@ def test_a_paged_pull_killed_at_random_points_ends_with_exactly_the_shop(simulat
         shopper.sell()  # between runs: the restarted pull must see it too
     assert kills >= 2 and mid_pass >= 2, f"{kills} kills, {mid_pass} inside a pass; the shop is too small"
     with sim.lock:
-        assert all(len(sim.shop.collection(r)) <= BULK_THRESHOLDS[r] for r in BULK_THRESHOLDS)
+        assert all(len(sim.shop.collection(r)) <= PAGED_THRESHOLDS[r] for r in PAGED_THRESHOLDS)
 
     # the interrupted pass completes, then the next scheduled pass reads what changed meanwhile
     for _ in range(2):
@@ -289,7 +294,7 @@ def test_a_bulk_pull_killed_while_its_operation_runs_or_streams_ends_with_exactl
     sim.seed(
         products=products, variants=3, customers=BULK_THRESHOLDS["customers"] + 100, orders=orders, seed=9
     )
-    config = client_config({STORE: sim}, THRESHOLDS_TOML)
+    config = client_config({STORE: sim}, thresholds_toml(BULK_THRESHOLDS))
     path = config.state_path
     chance = random.Random(2028)
     shopper = Shopper(sim, chance)

@@ -63,7 +63,10 @@ def start_sandbox(
     orders: int = 60,
     seed: int = 1,
     schedule_seconds: int = 60,
+    token_ttl: float | None = None,
 ) -> Sandbox:
+    """`token_ttl` makes the Shopify shops' access tokens expire after that many seconds (as
+    `POST /__sandbox/auth {"token_ttl": s}` does), instead of Shopify's 24 hours."""
     if woocommerce < 1:
         raise ValueError("the sandbox needs at least one WooCommerce store: the master store")
     master = WooCommerceSim("boutique").start()
@@ -79,6 +82,8 @@ def start_sandbox(
         sim = ShopifySim(name).start()
         sim.shop.reset()
         load_catalog(sim, catalog)
+        if token_ttl is not None:
+            sim.control("auth", {"token_ttl": token_ttl})
         stores[name] = sim
     sandbox = Sandbox(stores, DeepLSandbox().start())
     sandbox.config_text = _config_text(sandbox, schedule_seconds)
@@ -135,6 +140,10 @@ def _platform_of(sim) -> registry.Platform:
 
 def serve_sandbox(*, woocommerce: int, shopify: int, write_config: str | None) -> int:
     sandbox = start_sandbox(woocommerce=woocommerce, shopify=shopify)
+    for sim in sandbox.stores.values():
+        if isinstance(sim, ShopifySim):
+            print(f"{sim.name}: client credentials grant at {sim.base_url}/admin/oauth/access_token; "
+                  f"shorter-lived tokens: POST {sim.base_url}/__sandbox/auth {{\"token_ttl\": 5}}")
     try:
         for name, sim in sandbox.stores.items():
             print(f"{name:<12} {type(sim).__name__:<15} {sim.base_url}")
