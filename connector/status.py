@@ -53,6 +53,8 @@ def collect_status(config: ClientConfig) -> dict[str, Any]:
             "select count(*) from data_problems where resolved_at is null"
         ).fetchone()[0]
         inventory = inventory_status.collect(state)
+        # What a store cannot give (personal data refused, its bulk operations all in use), said once each.
+        limits = list(state.db.query("select store, kind, message, first_seen from store_limits order by store, kind"))
     return {
         "client": config.client.name,
         "runs": runs,
@@ -60,6 +62,7 @@ def collect_status(config: ClientConfig) -> dict[str, Any]:
         "open_problems": open_count,
         "problems": problems,
         "inventory": inventory,
+        "store_limits": limits,
     }
 
 
@@ -107,6 +110,8 @@ def print_status(config: ClientConfig, *, as_json: bool = False) -> None:
                 c["store"], c["resource"], str(c.get("high_water") or "-"), "yes" if c.get("in_pass") else ""
             )
         console.print(cursors)
+    for limit in status["store_limits"]:
+        console.print(f"{limit['store']}: {limit['message']} (since {limit['first_seen'][:19]})")
     console.print(f"open data problems: {status['open_problems']}")
     for p in status["problems"]:
         console.print(f"  {p['store']} {p['kind']} {p['ref']}: {p['message']}")

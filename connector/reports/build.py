@@ -105,7 +105,7 @@ def _kpis(
         for name, store in config.stores.items()
         if "abandoned_checkouts" in registry.adapter_class(store).resources and request.store in (None, name)
     ]
-    return compute_kpis(
+    report = compute_kpis(
         orders,
         period=request.period,
         base_currency=config.client.base_currency,
@@ -118,3 +118,23 @@ def _kpis(
         only_market=request.market,
         store=request.store,
     )
+    _note_store_limits(state, report, request.store)
+    return report
+
+
+# Figures that need an order's customer email or address, which a store refusing personal data does not give.
+PERSONAL_FIGURES = ("repeat_purchase_rate", "retention_rate", "lifetime_value", "market_by_shipping_country")
+
+
+def _note_store_limits(state: State, report: KpiReport, store: str | None) -> None:
+    rows = state.db.execute("select store, message from store_limits where kind = 'personal_data'").fetchall()
+    for name, _message in rows:
+        if store not in (None, name):
+            continue
+        for market in report.markets:
+            for figure in PERSONAL_FIGURES:
+                market.unavailable.setdefault(
+                    figure,
+                    f"store {name} gives no personal data (its app is not approved for protected customer "
+                    "data): its orders have no email or address",
+                )

@@ -60,6 +60,7 @@ FINISHED_BADLY = ("FAILED", "CANCELED", "CANCELING", "EXPIRED")
 PAGE_ROOTS = 250  # root records a page of a bulk read
 SPILL_BATCH = 2_000  # lines a spill commits at once
 DOWNLOAD_ATTEMPTS = 8
+LIMIT_WAIT_INITIAL = 2.0
 LIMIT_WAIT_MAX = 60.0
 LIMIT_GIVE_UP_AFTER = 3_600.0
 BULK_LIMIT = "bulk_limit"
@@ -197,7 +198,7 @@ class BulkReader:
         policy = retrying(
             10_000,
             LIMIT_WAIT_MAX,
-            initial_wait=2.0,
+            initial_wait=LIMIT_WAIT_INITIAL,
             store=self.store,
             retry=_retry_on(_LimitReached),
             stop=stop_after_delay(LIMIT_GIVE_UP_AFTER),
