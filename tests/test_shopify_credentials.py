@@ -244,3 +244,37 @@ def test_a_client_secret_written_in_the_file_is_refused_and_never_echoed(tmp_pat
         load_config(shopify_toml(tmp_path, 'client_id = "env:I"\nclient_secret = "shpss_literal_secret"\n'), environ={"I": "x"})
     text = str(refused.value)
     assert "client_secret: a secret is written in the file" in text and "shpss_literal_secret" not in text
+
+
+def issued_secrets(sim) -> set[str]:
+    """Every access and refresh token the simulated shop has issued, and the app's client secret."""
+    with sim.auth._lock:
+        return {*sim.auth._access, *sim.auth._refresh, sim.client_secret} - {sim.access_token}
+
+
+def test_no_secret_token_or_refresh_token_reaches_logs_json_or_errors(sim, tmp_path, monkeypatch):
+    path = agency_config(tmp_path, sim, monkeypatch)
+    assert run_authorize(path, sim).returncode == 0
+    sim.control("auth", {"token_ttl": 0.3, "expire_all": True})  # refreshed (and rotated) during the runs
+    sim.set_faults(error_rate=0.3, seed=4)  # retries are logged
+    env = os.environ.copy()
+    runs = [
+        subprocess.run(
+            [sys.executable, "-m", "connector.cli", "-v", *flags, "sync", "all", "-c", str(path), "--json"],
+            capture_output=True, text=True, timeout=120, env=env,
+        )
+        for flags in ([], ["--log-json"])
+    ]
+    env["AGENCY_SECRET"] = "shpss_wrong_" + sim.client_secret[-8:]
+    sim.control("auth", {"expire_all": True})
+    refused = subprocess.run(
+        [sys.executable, "-m", "connector.cli", "sync", "orders", "-c", str(path), "--json"],
+        capture_output=True, text=True, timeout=60, env=env,
+    )
+    assert all(run.returncode == 0 for run in runs), [run.stderr[-800:] for run in runs]
+    assert refused.returncode == 1 and "invalid_client" in refused.stdout and "connector shopify authorize" in refused.stdout
+    secrets_issued = issued_secrets(sim) | {env["AGENCY_SECRET"]}
+    assert len(secrets_issued) >= 5  # several tokens and refresh tokens were issued: the check has teeth
+    text = "".join(run.stdout + run.stderr for run in [*runs, refused])
+    assert "retrying" in text
+    assert [s for s in secrets_issued if s in text] == []

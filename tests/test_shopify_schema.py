@@ -85,3 +85,34 @@ def test_without_cache_and_without_npm_the_error_says_what_to_do(monkeypatch, tm
     monkeypatch.setattr(schema.shutil, "which", lambda name: None)
     with pytest.raises(schema.SchemaUnavailableError, match="npm is not installed"):
         schema.schema_path()
+
+
+def deprecated_uses(text: str, version: str = API_VERSION) -> list[str]:
+    """Fields, arguments and enum values a document uses that the version's schema marks deprecated."""
+    from graphql import parse, validate
+    from graphql.validation import NoDeprecatedCustomRule
+
+    return [error.message for error in validate(load_schema(version), parse(text), [NoDeprecatedCustomRule])]
+
+
+@pytest.mark.parametrize("version", schema.SUPPORTED_VERSIONS)
+def test_every_document_is_valid_against_each_supported_version(version):
+    invalid = {name: validate_document(text, version) for name, text in DOCUMENTS}
+    assert {name: errors for name, errors in invalid.items() if errors} == {}, f"Admin API {version}"
+
+
+def test_no_document_uses_a_field_deprecated_in_the_pinned_version():
+    used = {name: deprecated_uses(text) for name, text in DOCUMENTS}
+    assert {name: found for name, found in used.items() if found} == {}
+
+
+def test_a_deprecated_field_is_caught():
+    found = deprecated_uses("query { currentBulkOperation { id status } }")
+    assert found and "currentBulkOperation" in found[0] and "bulkOperations" in found[0]
+
+
+def test_the_supported_versions_are_the_shipped_ones_from_2026_04():
+    assert schema.SUPPORTED_VERSIONS == tuple(v for v in schema.SHIPPED_VERSIONS if v >= "2026-04")
+    assert API_VERSION == schema.SUPPORTED_VERSIONS[-1]
+    for version in schema.SHIPPED_VERSIONS:  # the fetcher keeps every shipped version
+        assert schema.schema_path(version).name == f"admin_{version}.json.gz"
