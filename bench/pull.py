@@ -28,6 +28,9 @@ The defaults run in a minute or two; the issue's size (10,000 products / 30,000 
 is `--products 10000 --orders 20000` (several minutes):
 
     .venv/bin/python bench/pull.py [--products 2000] [--orders 4000] [--customers 1000]
+
+`--shopify-paced` measures instead a paged Shopify pull under Shopify's standard cost bucket, today's fixed
+page sizes beside page sizes from the reported costs (bench/shopify_paced.py; about ten minutes).
 """
 
 from __future__ import annotations
@@ -305,7 +308,15 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=4_000)
     parser.add_argument("--customers", type=int, default=1_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--shopify-paced", action="store_true", help="Shopify under the standard cost bucket")
+    parser.add_argument("--paced-products", type=int, default=5_000)
+    parser.add_argument("--paced-orders", type=int, default=5_000)
     args = parser.parse_args()
+    if args.shopify_paced:
+        from shopify_paced import run_paced
+
+        run_paced(args.paced_products, args.paced_orders, args.seed)
+        return
 
     context = multiprocessing.get_context("spawn")
     ours, theirs = context.Pipe()

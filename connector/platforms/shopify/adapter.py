@@ -467,7 +467,7 @@ class ShopifyAdapter(StoreAdapter):
                     variables,
                     path,
                     on_request=self._counter(path),
-                    cost_hint=MAX_QUERY_COST / 2,
+                    cost_hint=MAX_QUERY_COST,  # until Shopify has reported this page's cost
                 ):
                     nodes = connection.nodes
                     problems: list[DataProblem] = []

@@ -132,6 +132,7 @@ class ShopifyTransport:
         self._session = session or requests.Session()
         self._session.headers.update({"Content-Type": "application/json", "Accept": "application/json"})
         self.cost_debug = False  # send Shopify-GraphQL-Cost-Debug: 1 (extensions.cost.fields explains a cost)
+        self.probe_bucket = True  # read the bucket with a cheap call before the first expensive one
         self.last_cost: dict = {}
         self._policy = retry_policy or retrying(store=self.store_name)
         self._lock = threading.Lock()
@@ -163,7 +164,7 @@ class ShopifyTransport:
         return self._policy.call(self._execute_once, document, variables or {}, cost_hint)
 
     def _execute_once(self, document: str, variables: dict, cost_hint: float | None) -> dict:
-        if self._bucket is None and document != BUCKET_PROBE and (cost_hint or 0) > 50:
+        if self.probe_bucket and self._bucket is None and document != BUCKET_PROBE and (cost_hint or 0) > 50:
             self._execute_once(BUCKET_PROBE, {}, None)
         self._pace(document, cost_hint)
         token = self.credentials.token()
