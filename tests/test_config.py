@@ -164,7 +164,13 @@ def test_bad_schedule_and_cron(tmp_path):
 def test_init_writes_a_valid_template_and_refuses_to_overwrite(tmp_path, capsys, monkeypatch):
     assert main(["init", "bistro", "--dir", str(tmp_path)]) == 0
     path = tmp_path / "bistro.toml"
-    for name in ("BISTRO_FR_WC_KEY", "BISTRO_FR_WC_SECRET", "BISTRO_SHOPIFY_TOKEN", "BISTRO_DEEPL_KEY"):
+    for name in (
+        "BISTRO_FR_WC_KEY",
+        "BISTRO_FR_WC_SECRET",
+        "BISTRO_SHOPIFY_CLIENT_ID",
+        "BISTRO_SHOPIFY_CLIENT_SECRET",
+        "BISTRO_DEEPL_KEY",
+    ):
         monkeypatch.setenv(name, "value-" + name)
     config = load_config(path)
     assert config.client.name == "bistro"
