@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
 
+import requests
 from rich.console import Console
 
 from connector.config import load_config
@@ -37,8 +39,11 @@ def test_sandbox_command_writes_a_working_config_and_stops_on_sigterm(tmp_path):
         text=True,
     )
     try:
-        exports = {}
+        exports, urls = {}, {}
         for line in process.stdout:
+            fields = line.split()
+            if len(fields) == 3 and fields[2].startswith("http://127.0.0.1:"):
+                urls[fields[0]] = fields[2]
             if line.startswith("export "):
                 key, value = line.removeprefix("export ").strip().split("=", 1)
                 exports[key] = value
@@ -56,6 +61,23 @@ def test_sandbox_command_writes_a_working_config_and_stops_on_sigterm(tmp_path):
         )
         assert check.returncode == 0, check.stdout + check.stderr
         assert check.stdout.count(" ok: reachable, authenticated") == 3
+        assert "credential: client credentials (Dev Dashboard app)" in check.stdout
+        # tokens that expire every second, and a slowed shop: a long sync renews them on the way
+        shop = urls["global"]
+        assert requests.post(f"{shop}/__sandbox/auth", json={"token_ttl": 1}, timeout=5).ok
+        requests.post(f"{shop}/__sandbox/faults", json={"latency_ms": 300}, timeout=5)
+        issued = requests.get(f"{shop}/__sandbox/stats", timeout=5).json()["tokens_issued"]
+        synced = subprocess.run(
+            [sys.executable, "-m", "connector.cli", "sync", "all", "inventory", "-c", str(config_path), "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert synced.returncode == 0, synced.stdout[-2000:] + synced.stderr[-2000:]
+        assert all(result["outcome"] == "ok" for result in json.loads(synced.stdout)["results"])
+        stats = requests.get(f"{shop}/__sandbox/stats", timeout=5).json()
+        assert stats["tokens_issued"] - issued >= 3, stats
         os.environ.update(exports)
         try:
             assert set(load_config(config_path).stores) == {"boutique", "de-shop", "global"}

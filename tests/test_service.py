@@ -186,7 +186,7 @@ def test_health_and_metrics_endpoints(sandbox):
 
 
 def test_revoked_credential_stops_the_store_once_and_others_go_on(sandbox, caplog):
-    os.environ["SANDBOX_GLOBAL_TOKEN"] = "shpat_revoked_token"
+    os.environ["SANDBOX_GLOBAL_CLIENT_SECRET"] = "shpss_revoked_secret"  # the app's secret was rotated
     service = Service([sandbox.path])
     service.start([load_config(sandbox.path)])
     try:
@@ -198,7 +198,7 @@ def test_revoked_credential_stops_the_store_once_and_others_go_on(sandbox, caplo
         service.stop()
     refusals = [r for r in caplog.records if "credential refused" in r.getMessage()]
     assert len(refusals) == 1
-    assert "shpat_revoked_token" not in caplog.text
+    assert "shpss_revoked_secret" not in caplog.text
 
 
 def _get(port, path):

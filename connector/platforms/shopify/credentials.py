@@ -23,6 +23,7 @@ Every token, refresh token and secret is registered for redaction as soon as it 
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -163,7 +164,9 @@ class ClientCredentials:
         register_secret(client_secret)
 
     def _key(self) -> tuple[str, str]:
-        return (shop_base_url(self.shop), self._client[0])
+        # The secret is part of the key: a replaced (or wrong) secret never reuses a token got with another.
+        client_id, client_secret = self._client
+        return (shop_base_url(self.shop), client_id + ":" + hashlib.sha256(client_secret.encode()).hexdigest())
 
     def token(self) -> str:
         with self._lock:
@@ -230,6 +233,7 @@ class AuthorizationCode:
         self.config_path = config_path
         self._lock = threading.Lock()
         self._pair: TokenPair | None = None
+        self._lifetime = 3600.0  # an expiring offline token's; the refresh answers' own expires_in after that
         register_secret(client_secret)
 
     @property
@@ -248,12 +252,11 @@ class AuthorizationCode:
         register_secret(pair.refresh_token)
         return pair
 
-    @staticmethod
-    def _fresh(pair: TokenPair) -> bool:
+    def _fresh(self, pair: TokenPair) -> bool:
         if pair.access_expires_at is None:
             return True
         left = (datetime.fromisoformat(pair.access_expires_at) - datetime.now(UTC)).total_seconds()
-        return left > _margin(3600)
+        return left > _margin(self._lifetime)
 
     def token(self) -> str:
         with self._lock:
@@ -289,6 +292,7 @@ class AuthorizationCode:
             raise AuthError(self.store, f"{exc.message}; {self._authorize_hint()} again") from None
         pair = pair_from_answer(body, fallback_refresh=stored.refresh_token)
         self.state.save_tokens(pair)  # committed: only now is the old pair gone
+        self._lifetime = float(body.get("expires_in") or self._lifetime)
         return pair
 
 
