@@ -35,6 +35,7 @@ def test_wrong_keys_are_named_and_exit_1(simulators, client_config, monkeypatch,
 
 def test_shopify_check_names_the_credential_form_the_scopes_and_what_the_jobs_lack(simulators, client_config, capsys):
     sim = simulators("shopify", "global")
+    sim.seed(products=2, variants=1, customers=1, orders=1)
     sim.control("auth", {"scopes": "read_products,read_orders,read_customers,read_inventory"})
     config = client_config({"global": sim}, "[inventory]\nsource_of_truth = \"global\"\n")
     assert main(["check", "-c", str(config.path)]) == 1
@@ -46,6 +47,9 @@ def test_shopify_check_names_the_credential_form_the_scopes_and_what_the_jobs_la
     sim.control("auth", {"expire_all": True})
     assert main(["check", "-c", str(config.path)]) == 0
     assert "lacks" not in capsys.readouterr().out
+    sim.set_faults(protected_customer_data=False)  # found on the shop's orders, said by check
+    assert main(["check", "-c", str(config.path)]) == 0
+    assert "personal fields (emails, names, addresses) are unavailable" in capsys.readouterr().out
 
 
 def test_wrong_url_path_is_a_404_with_advice(simulators, client_config):

@@ -45,6 +45,22 @@ def test_a_cursor_answered_twice_stops_the_read_with_a_clear_error():
             next(pages)
 
 
+def test_a_pacing_wait_ends_at_once_on_shutdown():
+    from connector.platforms.retry import SHUTDOWN, StopRequested
+    from connector.platforms.shopify.transport import _Bucket
+
+    transport = ShopifyTransport("http://127.0.0.1:9", "shpat_x", store_name="paced")
+    transport._bucket = _Bucket(maximum=2000, available=0, restore_rate=1, observed_at=time.monotonic())
+    SHUTDOWN.set()
+    try:
+        started = time.monotonic()
+        with pytest.raises(StopRequested):
+            transport._pace("{ shop { id } }", cost_hint=500)  # would wait 500 s for the points
+        assert time.monotonic() - started < 1
+    finally:
+        SHUTDOWN.clear()
+
+
 def adapter_for(config):
     adapter = registry.open_adapter("fr", config.stores["fr"])
     adapter.bulk_poll_interval = 0.02
