@@ -12,7 +12,11 @@ from connector.config import Section
 
 
 def _shopify_version(version: str) -> str:
-    from connector.platforms.shopify.schema import SHIPPED_VERSIONS, SUPPORTED_VERSIONS, supported_versions_text
+    from connector.platforms.shopify.schema import (
+        SHIPPED_VERSIONS,
+        SUPPORTED_VERSIONS,
+        supported_versions_text,
+    )
 
     if version not in SUPPORTED_VERSIONS:
         why = (
