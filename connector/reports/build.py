@@ -131,7 +131,7 @@ def _note_store_limits(state: State, report: KpiReport, store: str | None) -> No
     for name, _message in rows:
         if store not in (None, name):
             continue
-        for market in report.markets:
+        for market in [*report.markets, report.total]:
             for figure in PERSONAL_FIGURES:
                 market.unavailable.setdefault(
                     figure,
