@@ -96,7 +96,6 @@ class World:
         )
         self.config = client_config(self.sims, extra + more_config)
         self.skus: list[str] = []
-        self._tokens: dict[str, str] = {}
         self.reset(skus, seed_stock)
 
     def reset(self, skus: int, seed_stock: tuple[int, int, int]) -> None:
@@ -151,15 +150,14 @@ class World:
         "does not have write permissions"), a Shopify token revoked (every call answers 401)."""
         sim = self.sims[channel]
         if channel == "us":
-            self._tokens.setdefault(channel, sim.access_token)
-            sim.access_token = "shpat_revoked_for_a_while"
+            sim.control("auth", {"revoked": True})
         else:
             sim.auth.add_key(ApiKey(sim.consumer_key, sim.consumer_secret, "read"))
 
     def restore(self, channel: str) -> None:
         sim = self.sims[channel]
         if channel == "us":
-            sim.access_token = self._tokens.pop(channel, sim.access_token)
+            sim.control("auth", {"revoked": False})
         else:
             sim.auth.add_key(ApiKey(sim.consumer_key, sim.consumer_secret, "read_write"))
 

@@ -74,12 +74,12 @@ def test_a_read_only_key_sets_its_channel_aside_the_others_are_written_and_it_ca
 def test_a_revoked_shopify_token_sets_the_source_aside_and_its_sales_are_folded_when_it_is_back(world):
     assert sync(world).returncode == 0
     sku = world.skus[2]
-    world.refuse("us")  # every call now answers 401
+    world.refuse("us")  # the app's access is revoked: its client credentials are refused
     world.apply(("sell", "fr", sku, 2))
     run = sync(world, "--full")
     assert run.returncode == 1
     (line,) = lines_about(run.stderr, "us")
-    assert line.startswith("us: cannot read its stock (HTTP 401 from Shopify")
+    assert line.startswith("us: cannot read its stock (Shopify refused the token request (invalid_client")
     assert "give [stores.us] a credential that may read stock" in line
     assert world.quantity("de", sku) == 8 and world.quantity("fr", sku) == 10  # fr's sale reached de
     world.apply(("sell", "us", sku, 4))  # sold on Shopify during the outage

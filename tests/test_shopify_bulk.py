@@ -69,13 +69,12 @@ def adapter_for(config):
 
 
 def test_limit_reached_waits_for_a_free_place_and_status_shows_it(simulators, client_config, monkeypatch):
-    sim = simulators("shopify", "fr", bulk_delay=1.5, **FAST_BUCKET)
+    sim = simulators("shopify", "fr", bulk_delay=1.0, **FAST_BUCKET)
     sim.seed(products=30, variants=3, customers=4, orders=4, seed=2)
     config = client_config({"fr": sim}, LOW)
     with sim.lock:  # five operations (of other resources, other passes) fill the shop's places
         for _ in range(5):
             assert sim.bulk.start("{ customers { edges { node { id } } } }")["userErrors"] == []
-    sim.bulk.delay = 0.01
     monkeypatch.setattr(bulk_module, "LIMIT_WAIT_INITIAL", 0.05)
     seen_in_status: list = []
     with closing(adapter_for(config)) as adapter, open_state(config.state_path) as state:

@@ -70,6 +70,7 @@ class ShopAuth:
         self.client_secret = f"shpss_{secrets.token_hex(16)}"
         self.scopes = DEFAULT_SCOPES
         self.token_ttl: float | None = None  # None: the grant's own lifetime
+        self.revoked = False  # the app uninstalled (or its access revoked): every token refused
         self.tokens_issued = 0
         self._lock = threading.Lock()
         self._access: dict[str, float | None] = {}  # token -> monotonic expiry (None: never)
@@ -89,15 +90,22 @@ class ShopAuth:
                 self.token_ttl = None if ttl is None else float(ttl)
             if "scopes" in payload:
                 self.scopes = ",".join(s.strip() for s in str(payload["scopes"]).split(",") if s.strip())
+            if "revoked" in payload:
+                self.revoked = bool(payload["revoked"])
             if payload.get("expire_all"):
                 now = time.monotonic()
                 self._access = {t: (now if e is not None else None) for t, e in self._access.items()}
-            return {"token_ttl": self.token_ttl, "scopes": self.scopes, "tokens_issued": self.tokens_issued}
+            return {
+                "token_ttl": self.token_ttl,
+                "scopes": self.scopes,
+                "revoked": self.revoked,
+                "tokens_issued": self.tokens_issued,
+            }
 
     # -- checking a request ----------------------------------------------------------------------
 
     def valid(self, token: str | None) -> bool:
-        if not token:
+        if not token or self.revoked:
             return False
         with self._lock:
             for known, expires in self._access.items():
@@ -135,6 +143,8 @@ class ShopAuth:
     def access_token(self, request: Request) -> Response:
         """`POST /admin/oauth/access_token`, form-encoded (JSON is accepted too, as Shopify does)."""
         form = _form(request)
+        if self.revoked:
+            return _oauth_error(401, "invalid_client", "The app is not installed on this shop.")
         if form.get("client_id") != self.client_id or not secrets.compare_digest(
             form.get("client_secret", ""), self.client_secret
         ):
