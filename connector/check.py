@@ -13,6 +13,7 @@ import requests
 from connector.config import ClientConfig
 from connector.logs import redact
 from connector.platforms.errors import AuthError, NotFoundError, PlatformError
+from connector.platforms.network import unreachable_reason
 from connector.platforms.registry import open_adapter
 
 
@@ -131,6 +132,9 @@ def _credential_notes(adapter, store) -> tuple[str, ...]:
 def explain(exc: BaseException, store) -> str:
     """The first cause that names what to fix: DNS, TLS, refused, timeout, wrong key, scope, wrong URL."""
     where = getattr(store, "url", None) or getattr(store, "shop", "")
+    reason = unreachable_reason(exc, where)
+    if reason:
+        return reason
     for cause in _chain(exc):
         if isinstance(cause, socket.gaierror) or "NameResolutionError" in type(cause).__name__:
             return f"DNS: the host of {where} does not resolve; check the address"

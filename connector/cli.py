@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 a sync or store failure, 2 a usage or config error.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -28,6 +29,8 @@ SYNC_TARGETS = (
     "prices",
     "translations",
 )
+
+WIDE_HELP = "every column, without fitting the terminal's width"
 
 log = logging.getLogger("connector")
 
@@ -88,6 +91,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
         full=args.full,
         as_json=args.json,
+        wide=args.wide,
         options={
             k: getattr(args, k)
             for k in ("market", "language", "accept_large_changes", "accept_stock_changes", "csv")
@@ -98,16 +102,21 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     configs = _configs(args)
-    from connector.scheduler import serve
+    from connector.scheduler import ServiceError, run_once, serve
 
-    return serve(configs, health_port=args.health_port, health_host=args.health_host)
+    if args.once:
+        return EXIT_OK if run_once(configs) else EXIT_FAILURE
+    try:
+        return serve(configs, health_port=args.health_port, health_host=args.health_host)
+    except ServiceError as exc:
+        raise CommandFailed(str(exc), EXIT_USAGE) from None
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     (config,) = _configs(args)
     from connector.status import print_status
 
-    print_status(config, as_json=args.json)
+    print_status(config, as_json=args.json, wide=args.wide)
     return EXIT_OK
 
 
@@ -121,9 +130,32 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_forget_customer(args: argparse.Namespace) -> int:
     (config,) = _configs(args)
     from connector.jobs.pull import forget_customer
+    from connector.state import open_state
 
-    erased = forget_customer(config, args.email)
+    with open_state(config.state_path) as state:
+        erased = forget_customer(state, args.email)
     print(f"erased {erased} records of {args.email} from {config.state_path}")
+    return EXIT_OK
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    (config,) = _configs(args)
+    from connector.doctor import diagnose
+
+    diagnosis = diagnose(config.state_path)
+    if args.json:
+        print(redact(json.dumps(diagnosis.as_dict(), indent=2, default=str)))
+    else:
+        print(redact("\n".join(diagnosis.lines())))
+    return EXIT_OK if diagnosis.ok or not diagnosis.exists else EXIT_FAILURE
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    (config,) = _configs(args)
+    from connector.backup import backup_state
+
+    target = backup_state(config.state_path, Path(args.destination))
+    print(f"backed up {config.state_path} to {target} (integrity checked)")
     return EXIT_OK
 
 
@@ -257,15 +289,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="inventory: fold the stock changes held by the guardrails, as the channels show them now",
     )
     sub.add_argument("--csv", action="store_true", help="prices: print the table as CSV")
+    sub.add_argument("--wide", action="store_true", help=WIDE_HELP)
 
     sub = command("run", cmd_run, "serve one or many clients on their schedules until stopped", config="many")
     sub.add_argument("--health-port", type=int, help="serve /healthz and /metrics on this port")
     sub.add_argument(
         "--health-host", default="127.0.0.1", help="address for --health-port (0.0.0.0 in a container)"
     )
+    sub.add_argument("--once", action="store_true", help="run every job once, then exit (for cron)")
 
     sub = command("status", cmd_status, "what ran, when, with what outcome, and open data problems")
     sub.add_argument("--json", action="store_true", help="print as JSON")
+    sub.add_argument("--wide", action="store_true", help=WIDE_HELP)
 
     sub = command("report", cmd_report, "KPIs per market and orders worth a second look")
     sub.add_argument("kind", nargs="?", choices=("kpis", "flags"), default="kpis")
@@ -277,6 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--csv", action="store_true", help="print as CSV")
     sub.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")
     sub.add_argument("--tag", action="store_true", help="flags: tag flagged orders on their store")
+    sub.add_argument("--wide", action="store_true", help=WIDE_HELP)
 
     sub = command("rates", cmd_rates, "refresh the ECB reference rates (needs a network)")
     sub.add_argument("action", choices=("refresh",))
@@ -285,6 +321,12 @@ def build_parser() -> argparse.ArgumentParser:
         "forget-customer", cmd_forget_customer, "erase a person's data from the state (data protection)"
     )
     sub.add_argument("email")
+
+    sub = command("doctor", cmd_doctor, "check the state file: integrity, schema version, size, last runs")
+    sub.add_argument("--json", action="store_true", help="print as JSON")
+
+    sub = command("backup", cmd_backup, "copy the state file safely, even while the service runs")
+    sub.add_argument("destination", metavar="DEST", help="the backup file, or a folder to put it in")
 
     sub = command("sandbox", cmd_sandbox, "serve simulated stores on 127.0.0.1 until Ctrl-C", config="none")
     sub.add_argument(

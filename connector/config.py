@@ -263,6 +263,11 @@ class ReportsSection(Section):
     tag_flagged_orders: bool = False
 
 
+class AlertsSection(Section):
+    urls: list[str] = []  # Apprise URLs, each "env:VARNAME" (they carry tokens)
+    after_failures: int = Field(default=3, ge=1, le=1000)  # a job failing this many times in a row alerts
+
+
 class SchedulesSection(Section):
     orders: Schedule = "every 2m"
     products: Schedule = "every 15m"
@@ -282,6 +287,7 @@ class ClientConfig(Section):
     translation: TranslationSection = TranslationSection()
     reports: ReportsSection = ReportsSection()
     schedules: SchedulesSection = SchedulesSection()
+    alerts: AlertsSection = AlertsSection()
     path: Path = Field(default=Path("."), exclude=True)
 
     @property
@@ -317,6 +323,8 @@ def load_config(path: Path | str, *, environ: typing.Mapping[str, str] | None = 
         ) from None
     except OSError as exc:
         raise ConfigError(path, [f"cannot read the file ({exc.strerror}); check its permissions"]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(path, [_not_utf8(path, exc)]) from None
     try:
         raw = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
@@ -332,6 +340,10 @@ def load_config(path: Path | str, *, environ: typing.Mapping[str, str] | None = 
     except ValidationError as exc:
         problems += [_describe(err) for err in exc.errors()]
     problems += _check_references(raw)
+    if config is not None:
+        from connector.alerts import check_urls
+
+        problems += check_urls(config.alerts.urls)
     if problems:
         raise ConfigError(path, problems)
     assert config is not None
@@ -341,6 +353,18 @@ def load_config(path: Path | str, *, environ: typing.Mapping[str, str] | None = 
         if bind is not None:
             bind(config.state_path, path)
     return config
+
+
+def _not_utf8(path: Path, exc: UnicodeDecodeError) -> str:
+    """TOML files are UTF-8 (toml.io: "A TOML file must be a valid UTF-8 encoded Unicode document")."""
+    data = exc.object if isinstance(exc.object, bytes) else b""
+    line = data.count(b"\n", 0, exc.start) + 1
+    column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+    return (
+        f"line {line}, column {column}: the file is not UTF-8 (byte 0x{data[exc.start]:02x}; "
+        "a Latin-1 or Windows-1252 editor wrote it); TOML must be UTF-8: convert it with "
+        f"`iconv -f latin1 -t utf-8 {path} > {path}.utf8 && mv {path}.utf8 {path}` or save it as UTF-8"
+    )
 
 
 def _toml_position(message: str) -> str:
@@ -360,6 +384,7 @@ def _resolve_env(node: Any, loc: tuple, environ: typing.Mapping[str, str]) -> li
     items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
     for key, value in list(items):
         here = (*loc, key)
+        secret = key in SECRET_KEYS or loc == ("alerts", "urls")
         if isinstance(value, dict | list):
             problems += _resolve_env(value, here, environ)
         elif isinstance(value, str) and value.startswith(ENV_PREFIX):
@@ -374,13 +399,14 @@ def _resolve_env(node: Any, loc: tuple, environ: typing.Mapping[str, str]) -> li
                 )
             else:
                 node[key] = environ[name]
-                if key in SECRET_KEYS:
+                if secret:
                     register_secret(environ[name])
-        elif key in SECRET_KEYS and isinstance(value, str) and value:
+        elif secret and isinstance(value, str) and value:
             register_secret(value)
             problems.append(
-                f'{_key_path(here)}: a secret is written in the file; write {key} = "env:VARNAME" '
-                "and export VARNAME in the environment instead"
+                f"{_key_path(here)}: a secret is written in the file; write "
+                + (f'{key} = "env:VARNAME"' if key in SECRET_KEYS else 'urls = ["env:VARNAME"]')
+                + " and export VARNAME in the environment instead"
             )
     return problems
 

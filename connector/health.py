@@ -1,6 +1,9 @@
 """Health and metrics for `connector run --health-port`: `/healthz` (JSON) and `/metrics` (Prometheus text).
 
-`/healthz` answers 200 while the scheduler runs, 503 otherwise, with the last success per store and job.
+`/healthz` answers 200 while the scheduler runs, 503 otherwise, and lists every client and store as ok,
+degraded (failing, or a job whose last success is older than three of its intervals) or stopped (a refused
+credential), with the last success per job. `/healthz?strict=1` also answers 503 when any store is stopped
+or late: what a container health check or an uptime monitor wants.
 Metrics: job runs by outcome, items handled, API requests and throttle waits per store, seconds since each
 job's last success, and stores stopped by a refused credential.
 """
@@ -12,6 +15,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -83,30 +87,31 @@ class HealthServer:
         if isinstance(items, int) and items:
             self.items.labels(client, store, job).inc(items)
 
-    def health(self) -> tuple[int, dict[str, Any]]:
+    def health(self, *, strict: bool = False) -> tuple[int, dict[str, Any]]:
         alive = self.service.scheduler.running and not self.service.stopping.is_set()
-        clients = {
-            runtime.config.client.name: {
-                store: {
-                    "last_success": health.last_success,
-                    "stopped": health.disabled,
-                    "failures": health.failures,
-                }
-                for store, health in runtime.health.items()
-            }
-            for runtime in list(self.service.clients.values())
+        clients = self.service.health_report()
+        statuses = [store["status"] for stores in clients.values() for store in stores.values()]
+        late = any(store["late"] for stores in clients.values() for store in stores.values())
+        healthy = alive and not (strict and ("stopped" in statuses or late))
+        body = {
+            "scheduler": "running" if alive else "stopped",
+            "status": "stopped" if "stopped" in statuses else "degraded" if "degraded" in statuses else "ok",
+            "strict": strict,
+            "clients": clients,
         }
-        return (200 if alive else 503), {"scheduler": "running" if alive else "stopped", "clients": clients}
+        return (200 if healthy else 503), body
 
     def _handler(self):
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
-                if self.path == "/healthz":
-                    status, body = outer.health()
+                url = urlsplit(self.path)
+                if url.path == "/healthz":
+                    strict = parse_qs(url.query).get("strict", ["0"])[-1] not in ("0", "", "false")
+                    status, body = outer.health(strict=strict)
                     self._send(status, json.dumps(body, default=str).encode(), "application/json")
-                elif self.path == "/metrics":
+                elif url.path == "/metrics":
                     self._send(200, generate_latest(outer.registry), "text/plain; version=0.0.4")
                 else:
                     self._send(404, b"not found\n", "text/plain")

@@ -68,7 +68,7 @@ class JsonLineFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        for key in ("client", "store", "job"):
+        for key in ("client", "store", "job", "outcome", "counts", "duration_seconds"):
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
         if record.exc_text:

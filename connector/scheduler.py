@@ -31,15 +31,21 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from connector.alerts import Alerts
 from connector.config import ClientConfig, ConfigError, load_config, schedule_seconds
 from connector.jobs.pull import pull
 from connector.jobs.runner import configured_client_jobs, recorded_run, run_client_job
 from connector.platforms.base import StoreAdapter
 from connector.platforms.registry import open_adapter
 from connector.platforms.retry import SHUTDOWN, StopRequested
-from connector.state import open_state
+from connector.state import compact_counts, iso, open_state
 
 log = logging.getLogger(__name__)
+
+
+class ServiceError(Exception):
+    """The service cannot start as asked (a port in use); a usage error."""
+
 
 SHUTDOWN_SECONDS = 14
 BACKOFF_FIRST, BACKOFF_CAP = 30.0, 900.0
@@ -47,6 +53,8 @@ LOCK_WAIT_SECONDS = 60
 CLIENT_JOBS = ("inventory", "prices", "translations")
 # Pulled resources without a schedule of their own in [schedules] follow this one.
 SCHEDULE_OF = {"abandoned_checkouts": "orders"}
+HEARTBEAT_SECONDS = 30
+STALE_INTERVALS = 3  # /healthz?strict=1: a job whose last success is older than this many intervals
 
 
 @dataclass
@@ -59,11 +67,13 @@ class StoreHealth:
 
 
 class ClientRuntime:
-    """One client's config, adapters (kept between runs: rate-limit pacing lives in them) and store health."""
+    """One client's config, adapters (kept between runs: rate-limit pacing lives in them), store health and
+    alerts (kept across reloads, so a reload neither repeats an alert nor forgets an open incident)."""
 
-    def __init__(self, config: ClientConfig):
+    def __init__(self, config: ClientConfig, alerts: Alerts | None = None):
         self.config = config
         self.key = str(config.path)
+        self.alerts = alerts or Alerts(config.client.name, config.alerts.urls, config.state_path)
         self.adapters: dict[str, StoreAdapter] = {
             name: open_adapter(name, s, cost_meta_key=config.pricing.cost_meta_key)
             for name, s in config.stores.items()
@@ -77,6 +87,35 @@ class ClientRuntime:
     def client_jobs(self) -> list[str]:
         """The client-wide jobs its config asks for."""
         return configured_client_jobs(self.config)
+
+    def planned_jobs(self) -> list[tuple[str, tuple[str, ...], str]]:
+        """Every job the service runs for this client: (job, stores, schedule), in the order it starts them."""
+        schedules, planned = self.config.schedules, []
+        for store in self.config.stores:
+            for resource in self.adapters[store].resources:
+                planned.append(
+                    (f"pull:{resource}", (store,), getattr(schedules, SCHEDULE_OF.get(resource, resource)))
+                )
+        for job in self.client_jobs():
+            planned.append((job, tuple(sorted(self.config.stores)), getattr(schedules, job)))
+        return planned
+
+    def interval_of(self, job: str) -> float | None:
+        """Seconds between two runs of a job (`pull:orders`, `prices:de`, `inventory`)."""
+        name = job.split(":", 1)[1] if job.startswith("pull:") else job.split(":", 1)[0]
+        schedule = getattr(self.config.schedules, SCHEDULE_OF.get(name, name), None)
+        return schedule_interval(schedule) if schedule else None
+
+
+def schedule_interval(schedule: str) -> float:
+    """An interval schedule's seconds; for a cron schedule, the gap between its next two runs."""
+    seconds = schedule_seconds(schedule)
+    if seconds is not None:
+        return float(seconds)
+    trigger = CronTrigger.from_crontab(schedule.removeprefix("cron:").strip(), timezone="UTC")
+    first = trigger.get_next_fire_time(None, datetime.now(UTC))
+    second = trigger.get_next_fire_time(first, first + timedelta(seconds=1))
+    return (second - first).total_seconds() if first and second else 86400.0
 
 
 class Service:
@@ -93,15 +132,23 @@ class Service:
         )
         self.observers: list[Callable[[str, str, str, dict[str, Any]], None]] = []  # metrics hook
         self._reload_requested = threading.Event()
+        self.alerts: dict[str, Alerts] = {}  # client key -> its alerts, kept across reloads
+        self.started_at = time.time()
+        self.serving = False  # True while scheduling (not for `run --once`): the heartbeat is written
+        self._beat_wanted = threading.Event()
 
     # --- lifecycle ----------------------------------------------------------------------------------------
 
-    def start(self, configs: list[ClientConfig]) -> None:
+    def start(self, configs: list[ClientConfig], *, schedule: bool = True) -> None:
         SHUTDOWN.clear()
+        self.started_at = time.time()
         for config in configs:
             with open_state(config.state_path) as state:
                 state.close_unfinished_runs()
-            self._add_client(config)
+            self._add_client(config, schedule=schedule)
+        if not schedule:
+            return
+        self.serving = True
         self.scheduler.start()
         log.info(
             "serving %d client(s): %s",
@@ -127,8 +174,35 @@ class Service:
 
     def _shutdown(self) -> None:
         self.scheduler.shutdown(wait=True)
+        self.serving = False
         for runtime in self.clients.values():
             runtime.close()
+            try:
+                with open_state(runtime.config.state_path) as state:
+                    state.stop_beating()
+            except Exception as exc:  # a damaged or vanished state file must not stop the shutdown
+                log.warning("%s: heartbeat not removed (%s)", runtime.config.client.name, exc)
+
+    # --- heartbeat: `connector status` shows next runs only while it is fresh -----------------------------
+
+    def beat_all(self) -> None:
+        for runtime in list(self.clients.values()):
+            self.beat(runtime)
+
+    def beat(self, runtime: ClientRuntime) -> None:
+        if not self.serving or self.stopping.is_set():
+            return
+        next_runs = {}
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith(runtime.key + "|") and job.next_run_time is not None:
+                _, name, stores = job.id.split("|", 2)
+                key = f"{name}|{stores}" if name.startswith("pull:") else name
+                next_runs[key] = iso(job.next_run_time)
+        try:
+            with open_state(runtime.config.state_path) as state:
+                state.beat(iso(datetime.fromtimestamp(self.started_at, UTC)), next_runs)
+        except Exception as exc:  # the heartbeat is information; a failure to write it is logged only
+            log.warning("%s: heartbeat not written (%s)", runtime.config.client.name, exc)
 
     def request_reload(self) -> None:
         self._reload_requested.set()
@@ -151,26 +225,32 @@ class Service:
             log.info("reload: %s scheduled anew", path)
 
     def wait(self) -> None:
+        """The main loop: reloads on request, and the heartbeat (here, not in job threads: APScheduler's
+        shutdown holds its job store lock while it waits for running jobs, which get_jobs needs)."""
+        last_beat = 0.0
         while not self.stopped.wait(0.5):
             if self._reload_requested.is_set():
                 self._reload_requested.clear()
                 self.reload()
+            due = time.monotonic() - last_beat >= HEARTBEAT_SECONDS
+            if not self.stopping.is_set() and (due or self._beat_wanted.is_set()):
+                self._beat_wanted.clear()
+                last_beat = time.monotonic()
+                self.beat_all()
 
     # --- scheduling ---------------------------------------------------------------------------------------
 
-    def _add_client(self, config: ClientConfig) -> None:
-        runtime = ClientRuntime(config)
+    def _add_client(self, config: ClientConfig, *, schedule: bool = True) -> None:
+        key = str(config.path)
+        if key not in self.alerts or self.alerts[key].state_path != config.state_path:
+            self.alerts[key] = Alerts(config.client.name, config.alerts.urls, config.state_path)
+        runtime = ClientRuntime(config, self.alerts[key])
         self.clients[runtime.key] = runtime
-        schedules, stagger = config.schedules, 0.0
         for store in config.stores:
             self.locks.setdefault((config.client.name, store), threading.Lock())
-            for resource in runtime.adapters[store].resources:
-                schedule = getattr(schedules, SCHEDULE_OF.get(resource, resource))
-                self._schedule(runtime, f"pull:{resource}", (store,), schedule, stagger)
-                stagger += 0.2
-        for job in runtime.client_jobs():
-            self._schedule(runtime, job, tuple(sorted(config.stores)), getattr(schedules, job), stagger)
-            stagger += 0.2
+        if schedule:
+            for number, (job, stores, when) in enumerate(runtime.planned_jobs()):
+                self._schedule(runtime, job, stores, when, 0.2 * number)
 
     def _schedule(
         self, runtime: ClientRuntime, job: str, stores: tuple[str, ...], schedule: str, delay: float
@@ -205,14 +285,14 @@ class Service:
 
     # --- running one job ----------------------------------------------------------------------------------
 
-    def run_job(self, client_key: str, job: str, stores: tuple[str, ...]) -> None:
+    def run_job(self, client_key: str, job: str, stores: tuple[str, ...]) -> list[dict[str, Any]]:
         runtime = self.clients.get(client_key)
         if runtime is None or self.stopping.is_set():
-            return
+            return []
         now = time.time()
         ready = [s for s in stores if not runtime.health[s].disabled and runtime.health[s].retry_at <= now]
         if job.startswith("pull:") and not ready:
-            return
+            return []
         name = runtime.config.client.name
         locks = [self.locks[(name, s)] for s in sorted(stores)]
         taken = []
@@ -220,14 +300,18 @@ class Service:
             for lock in locks:
                 if not self._acquire(lock):
                     log.info("%s %s skipped: a store stayed busy or the service is stopping", name, job)
-                    return
+                    return []
                 taken.append(lock)
+            started = time.monotonic()
             results = self._execute(runtime, job, stores)
+            seconds = time.monotonic() - started
         finally:
             for lock in reversed(taken):
                 lock.release()
         for result in results:
-            self._account(runtime, job, result)
+            self._account(runtime, job, result, seconds)
+        self._beat_wanted.set()
+        return results
 
     def _acquire(self, lock: threading.Lock) -> bool:
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
@@ -257,19 +341,25 @@ class Service:
         summary = pull(state, runtime.adapters[store], resource, on_page=between_pages)
         return {k: v for k, v in summary.as_dict().items() if k not in ("store", "resource")}
 
-    def _account(self, runtime: ClientRuntime, job: str, result: dict[str, Any]) -> None:
+    def _account(self, runtime: ClientRuntime, job: str, result: dict[str, Any], seconds: float) -> None:
         store = result.get("store")
+        client = runtime.config.client.name
+        log_run(client, job, result, seconds)
         health = runtime.health.get(store) if store else None
         for observe in self.observers:
-            observe(runtime.config.client.name, store or "-", job, result)
+            observe(client, store or "-", job, result)
+        self._alert_held(runtime, result)
         if health is None:
             return
         if job == "inventory":
             self._account_channel(runtime, store, health, result)
             return
+        alerts = runtime.alerts
         if result.get("outcome") == "ok":
             health.failures, health.retry_at = 0, 0.0
-            health.last_success[job] = time.time()
+            health.last_success[result.get("job") or job] = time.time()
+            alerts.update("credential_refused", store, active=False)
+            alerts.update("failing", store, active=False)
         elif result.get("outcome") == "failed":
             if result.get("kind") == "AuthError":
                 if not health.disabled:
@@ -277,22 +367,134 @@ class Service:
                     log.error(
                         "%s/%s: credential refused (%s); its jobs are stopped until the config is reloaded "
                         "(SIGHUP) or the service restarts",
-                        runtime.config.client.name,
+                        client,
                         store,
                         health.disabled,
                     )
+                alerts.update(
+                    "credential_refused",
+                    store,
+                    active=True,
+                    detail=f"{client}/{store}: the store refused the credential ({health.disabled}); its jobs "
+                    "are stopped until the config is fixed and reloaded (SIGHUP) or the service restarts",
+                )
                 return
             health.failures += 1
             delay = min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** (health.failures - 1))
             health.retry_at = time.time() + delay
             log.warning(
                 "%s/%s: %s failed %d time(s) in a row; next try in %.0f s",
-                runtime.config.client.name,
+                client,
                 store,
                 job,
                 health.failures,
                 delay,
             )
+            if health.failures >= runtime.config.alerts.after_failures:
+                alerts.update(
+                    "failing",
+                    store,
+                    active=True,
+                    detail=f"{client}/{store}: {job} failed {health.failures} times in a row; last error: "
+                    f"{result.get('error', '?')}",
+                )
+
+    @staticmethod
+    def _alert_held(runtime: ClientRuntime, result: dict[str, Any]) -> None:
+        """Price changes the guardrail held: an incident per market until a run holds none."""
+        job = str(result.get("job", ""))
+        if not job.startswith("prices:") or result.get("outcome") != "ok" or result.get("dry_run"):
+            return
+        market, held = job.split(":", 1)[1], int(result.get("held") or 0)
+        runtime.alerts.update(
+            "prices_held",
+            f"{result.get('store')}:{market}",
+            active=held > 0,
+            detail=f"{runtime.config.client.name}: {held} price change(s) for market {market} exceed its "
+            "max_price_change and are held; review them with `connector sync prices --market "
+            f"{market} --dry-run` and push them with --accept-large-changes",
+        )
+
+    # --- health: what /healthz reports -------------------------------------------------------------------
+
+    def health_report(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """Per client and store: ok, degraded (failing, or a job late) or stopped (credential refused)."""
+        now, report = time.time(), {}
+        for runtime in list(self.clients.values()):
+            stores = {}
+            expected = {store: set() for store in runtime.config.stores}
+            for job, job_stores, _ in runtime.planned_jobs():
+                if job.startswith("pull:"):
+                    expected[job_stores[0]].add(job)
+            for store, health in runtime.health.items():
+                late = []
+                for job in sorted(expected.get(store, set()) | set(health.last_success)):
+                    interval = runtime.interval_of(job)
+                    since = health.last_success.get(job, self.started_at)
+                    if interval and now - since > STALE_INTERVALS * interval:
+                        late.append(job)
+                status = "stopped" if health.disabled else "degraded" if health.failures or late else "ok"
+                stores[store] = {
+                    "status": status,
+                    "stopped": health.disabled,
+                    "failures": health.failures,
+                    "late": late,
+                    "last_success": {
+                        job: iso(datetime.fromtimestamp(at, UTC)) for job, at in health.last_success.items()
+                    },
+                }
+            report[runtime.config.client.name] = stores
+        return report
+
+
+def log_run(client: str, job: str, result: dict[str, Any], seconds: float) -> None:
+    """One line per job run: client, store, job, outcome, counts, duration (fields of their own in JSON)."""
+    store = result.get("store") or "-"
+    name = result.get("job") or job
+    outcome = result.get("outcome", "unknown")
+    counts = {
+        key: value
+        for key, value in compact_counts(result).items()
+        if isinstance(value, int | float) and not isinstance(value, bool) and value
+    }
+    shown = ", ".join(f"{key} {value}" for key, value in counts.items()) or "nothing to do"
+    error = f": {result['error']}" if result.get("error") else ""
+    log.log(
+        logging.INFO if outcome in ("ok", "interrupted") else logging.WARNING,
+        "%s/%s %s %s in %.1f s (%s)%s",
+        client,
+        store,
+        name,
+        outcome,
+        seconds,
+        shown,
+        error,
+        extra={
+            "client": client,
+            "store": store,
+            "job": name,
+            "outcome": outcome,
+            "counts": counts,
+            "duration_seconds": round(seconds, 3),
+        },
+    )
+
+
+def run_once(configs: list[ClientConfig]) -> bool:
+    """`connector run --once`: every job of every client once, in the service's order, then exit."""
+    service = Service([c.path for c in configs])
+    service.start(configs, schedule=False)
+    ok = True
+    try:
+        for runtime in list(service.clients.values()):
+            for job, stores, _ in runtime.planned_jobs():
+                results = service.run_job(runtime.key, job, stores)
+                ok = ok and all(result.get("outcome") == "ok" for result in results)
+    finally:
+        for runtime in service.clients.values():
+            runtime.alerts.flush()
+            runtime.close()
+    return ok
 
     def _account_channel(self, runtime: ClientRuntime, store: str, health: StoreHealth, result: dict) -> None:
         """An inventory channel set aside is said once when its outage starts and once when it ends; while
@@ -363,7 +565,13 @@ def serve(
     if health_port is not None:
         from connector.health import HealthServer
 
-        health = HealthServer(service, health_host, health_port).start()
+        try:
+            health = HealthServer(service, health_host, health_port).start()
+        except OSError as exc:
+            raise ServiceError(
+                f"--health-port {health_port}: cannot listen on {health_host}:{health_port} ({exc.strerror}); "
+                "another process holds that port (`ss -ltnp` names it): choose a free port"
+            ) from None
     service.start(configs)
     try:
         service.wait()

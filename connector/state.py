@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -23,6 +25,13 @@ BUSY_TIMEOUT_MS = 30_000
 
 class StateError(Exception):
     pass
+
+
+class DamagedStateError(StateError):
+    """The file fails SQLite's integrity check: nothing is written to it; `connector doctor` tells more."""
+
+
+HOST = socket.gethostname()
 
 
 def utc_now() -> datetime:
@@ -393,6 +402,37 @@ def _m_shopify_credentials_and_bulk(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m_run_owner(db: sqlite_utils.Database) -> None:
+    # Who runs a `running` row (host and process id), so a row left by a killed one-off run reads as
+    # interrupted; and the heartbeat of a service serving this state, with its next run per job.
+    db["sync_runs"].add_column("host", str)
+    db["sync_runs"].add_column("pid", int)
+    db["service_heartbeat"].create(
+        {"host": str, "pid": int, "started_at": str, "beat_at": str, "next_runs": str},
+        pk=("host", "pid"),
+        not_null={"started_at", "beat_at"},
+    )
+
+
+def _m_compact_run_counts(db: sqlite_utils.Database) -> None:
+    # sync_runs keeps counts, never item lists: rows written before this migration are compacted.
+    for row_id, counts in db.execute("select id, counts from sync_runs where length(counts) > 2").fetchall():
+        try:
+            compact = compact_counts(json.loads(counts))
+        except ValueError:
+            compact = {}
+        db.execute("update sync_runs set counts = ? where id = ?", [to_json(compact), row_id])
+
+
+def _m_alert_incidents(db: sqlite_utils.Database) -> None:
+    # Incidents an alert was sent for and no recovery yet (connector/alerts.py): one alert per incident.
+    db["alert_incidents"].create(
+        {"kind": str, "subject": str, "detail": str, "opened_at": str},
+        pk=("kind", "subject"),
+        not_null={"opened_at"},
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m1_runs_and_cursors,
     _m2_pulled_records,
@@ -404,8 +444,36 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m_abandoned_checkouts,
     _m_stock_holds,
     _m_shopify_credentials_and_bulk,
+    _m_run_owner,
+    _m_compact_run_counts,
+    _m_alert_incidents,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+HEARTBEAT_FRESH_SECONDS = 90  # a service beats every 30 s: older than this, it is gone
+KEPT_LIST = 8  # a list of at most this many short strings (languages, warnings) is kept in run counts
+
+
+def compact_counts(counts: Any) -> Any:
+    """What a sync_runs row keeps of a job's result: numbers, flags, short texts; a list of items becomes
+    its length (a dry run's item list would otherwise be stored, and printed by status, item by item)."""
+    if isinstance(counts, dict):
+        return {str(key): compact_counts(value) for key, value in counts.items()}
+    if isinstance(counts, list | tuple):
+        short = all(isinstance(item, str) and len(item) <= 200 for item in counts)
+        return list(counts) if short and len(counts) <= KEPT_LIST else len(counts)
+    return counts
+
+
+def pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 class _Connection(sqlite3.Connection):
@@ -468,7 +536,14 @@ class State:
     def start_run(self, job: str, store: str) -> int:
         with self.transaction() as db:
             runs = db["sync_runs"].insert(
-                {"job": job, "store": store, "started_at": iso(utc_now()), "outcome": "running"}
+                {
+                    "job": job,
+                    "store": store,
+                    "started_at": iso(utc_now()),
+                    "outcome": "running",
+                    "host": HOST,
+                    "pid": os.getpid(),
+                }
             )
             return runs.last_pk
 
@@ -481,19 +556,81 @@ class State:
                 {
                     "finished_at": iso(utc_now()),
                     "outcome": outcome,
-                    "counts": to_json(counts or {}),
+                    "counts": to_json(compact_counts(counts or {})),
                     "error": error,
                 },
             )
 
     def close_unfinished_runs(self) -> int:
-        """Runs a stopped or killed process left `running`: the service calls this as it starts."""
+        """Runs a stopped or killed process of this host left `running` (a live one-off sync's stay): the
+        service calls this as it starts, a one-off sync too."""
+        dead = [
+            row_id
+            for row_id, host, pid in self.db.execute(
+                "select id, host, pid from sync_runs where outcome = 'running'"
+            ).fetchall()
+            if host in (None, HOST) and not (pid and pid_alive(pid) and pid != os.getpid())
+        ]
         with self.transaction() as db:
-            return db.execute(
-                "update sync_runs set outcome = 'interrupted', finished_at = ?, "
-                "error = 'the process stopped before this run finished' where outcome = 'running'",
-                [iso(utc_now())],
-            ).rowcount
+            for row_id in dead:
+                db.execute(
+                    "update sync_runs set outcome = 'interrupted', finished_at = ?, "
+                    "error = 'the process stopped before this run finished' where id = ?",
+                    [iso(utc_now()), row_id],
+                )
+        return len(dead)
+
+    def run_is_live(self, run: dict) -> bool:
+        """Whether a `running` row's process still runs (rows of another host are taken at their word)."""
+        if run.get("host") not in (None, HOST):
+            return True
+        return pid_alive(run.get("pid"))
+
+    # alert incidents
+
+    def open_incidents(self) -> list[dict]:
+        return list(self.db.query("select kind, subject, detail, opened_at from alert_incidents"))
+
+    def open_incident(self, kind: str, subject: str, detail: str) -> None:
+        with self.transaction() as db:
+            db["alert_incidents"].upsert(
+                {"kind": kind, "subject": subject, "detail": detail, "opened_at": iso(utc_now())},
+                pk=("kind", "subject"),
+            )
+
+    def close_incident(self, kind: str, subject: str) -> None:
+        with self.transaction() as db:
+            db.execute("delete from alert_incidents where kind = ? and subject = ?", [kind, subject])
+
+    # the service's heartbeat
+
+    def beat(self, started_at: str, next_runs: dict[str, str]) -> None:
+        """Written by a service serving this state every 30 s and after each job; gone when it stops."""
+        with self.transaction() as db:
+            db["service_heartbeat"].upsert(
+                {
+                    "host": HOST,
+                    "pid": os.getpid(),
+                    "started_at": started_at,
+                    "beat_at": iso(utc_now()),
+                    "next_runs": to_json(next_runs),
+                },
+                pk=("host", "pid"),
+            )
+
+    def stop_beating(self) -> None:
+        with self.transaction() as db:
+            db.execute("delete from service_heartbeat where host = ? and pid = ?", [HOST, os.getpid()])
+
+    def live_service(self) -> dict | None:
+        """The service serving this state now, if any: a fresh heartbeat of a live process."""
+        now = utc_now()
+        for row in self.db.query("select * from service_heartbeat order by beat_at desc"):
+            fresh = (now - parse_iso(row["beat_at"])).total_seconds() < HEARTBEAT_FRESH_SECONDS
+            alive = row["host"] != HOST or pid_alive(row["pid"])
+            if fresh and alive:
+                return {**row, "next_runs": json.loads(row["next_runs"] or "{}")}
+        return None
 
     def last_runs(self) -> list[dict]:
         """The latest run of every (job, store), newest first."""
@@ -506,11 +643,51 @@ class State:
         )
 
 
+_checked: set[tuple[int, int]] = set()  # (device, inode) of files that passed quick_check in this process
+_checked_lock = threading.Lock()
+
+
+def _create(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        os.chmod(path, 0o600)
+    except OSError as exc:
+        folder = path.parent
+        raise StateError(
+            f"{path}: cannot create the state file ({exc.strerror}: {exc.filename or folder}); create "
+            f"{folder} writable by this user, or point client.state_file at a writable folder (under "
+            "systemd's ProtectSystem=strict, list that folder in ReadWritePaths=)"
+        ) from None
+
+
+def _quick_check(conn: sqlite3.Connection, path: Path) -> None:
+    """PRAGMA quick_check once per file and process (it reads every page: not on every open of a job)."""
+    key = (path.stat().st_dev, path.stat().st_ino)
+    with _checked_lock:
+        if key in _checked:
+            return
+    try:
+        rows = [row[0] for row in conn.execute("pragma quick_check(5)").fetchall()]
+    except sqlite3.DatabaseError as exc:
+        rows = [str(exc)]
+    if rows != ["ok"]:
+        conn.close()
+        raise DamagedStateError(damaged_message(path, rows))
+    with _checked_lock:
+        _checked.add(key)
+
+
+def damaged_message(path: Path, problems: list[str]) -> str:
+    return (
+        f"{path}: the state file is damaged ({'; '.join(problems)[:300]}); nothing was written to it. "
+        f"Run `connector doctor -c CONFIG` for what is damaged and how to restore it from a backup"
+    )
+
+
 def _open(path: Path) -> sqlite_utils.Database:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-    os.chmod(path, 0o600)
+    _create(path)
     try:
         conn = sqlite3.connect(
             path,
@@ -522,8 +699,10 @@ def _open(path: Path) -> sqlite_utils.Database:
         version = conn.execute("pragma user_version").fetchone()[0]
     except sqlite3.DatabaseError as exc:
         raise StateError(
-            f"{path}: not a connector state file ({exc}); point state_file at another path"
+            f"{path}: not a connector state file ({exc}); point state_file at another path, "
+            "or run `connector doctor -c CONFIG`"
         ) from None
+    _quick_check(conn, path)
     if version > SCHEMA_VERSION:
         conn.close()
         raise StateError(

@@ -1,41 +1,53 @@
 """`connector status`: per store and job, the last run, its outcome and counts, the next run, the cursor
-position, and the open data problems."""
+position, and the open data problems.
+
+A `running` row whose process is gone (a one-off sync killed mid-way) reads as interrupted: every row names
+its host and process id. The next run is shown only while a service serves this state: the service writes
+a heartbeat with the next run of each of its jobs every 30 seconds and after each job.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
-from datetime import timedelta
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from connector.config import ClientConfig, schedule_seconds
+from connector.config import ClientConfig
 from connector.inventory import status as inventory_status
 from connector.logs import redact
-from connector.state import iso, open_state, parse_iso
+from connector.state import open_state, parse_iso
 
 PROBLEMS_LISTED = 50
+WIDE_CONSOLE = 200
 
 
 def collect_status(config: ClientConfig) -> dict[str, Any]:
     with open_state(config.state_path) as state:
+        service = state.live_service()
+        next_runs = service["next_runs"] if service else {}
         runs = []
         for run in state.last_runs():
             started = parse_iso(run["started_at"])
             finished = parse_iso(run["finished_at"]) if run["finished_at"] else None
-            interval = schedule_seconds(getattr(config.schedules, _schedule_key(run["job"]), "") or "")
+            outcome, error = run["outcome"], run["error"] or None
+            if outcome == "running" and not state.run_is_live(run):
+                outcome, error = "interrupted", "its process stopped before the run finished"
             runs.append(
                 {
                     "job": run["job"],
                     "store": run["store"],
                     "started_at": run["started_at"],
-                    "outcome": run["outcome"],
+                    "outcome": outcome,
                     "duration_seconds": round((finished - started).total_seconds(), 1) if finished else None,
                     "counts": json.loads(run["counts"] or "{}"),
-                    "error": run["error"] or None,
-                    "next_run": iso(started + timedelta(seconds=interval)) if interval else None,
+                    "error": error,
+                    "host": run.get("host"),
+                    "pid": run.get("pid"),
+                    "next_run": next_runs.get(_schedule_key(run["job"], run["store"])),
                 }
             )
         cursors = [
@@ -57,6 +69,9 @@ def collect_status(config: ClientConfig) -> dict[str, Any]:
         limits = list(state.db.query("select store, kind, message, first_seen from store_limits order by store, kind"))
     return {
         "client": config.client.name,
+        "service": {"host": service["host"], "pid": service["pid"], "beat_at": service["beat_at"]}
+        if service
+        else None,
         "runs": runs,
         "cursors": cursors,
         "open_problems": open_count,
@@ -66,8 +81,11 @@ def collect_status(config: ClientConfig) -> dict[str, Any]:
     }
 
 
-def _schedule_key(job: str) -> str:
-    return job.split(":", 1)[1] if job.startswith("pull:") else job
+def _schedule_key(job: str, store: str) -> str:
+    """The key of the service's job that made this run: `pull:orders|fr`, or the client-wide job's name."""
+    if job.startswith("pull:"):
+        return f"{job}|{store}"
+    return job.split(":", 1)[0]
 
 
 def _cursor_fields(position: str) -> dict[str, Any]:
@@ -78,42 +96,66 @@ def _cursor_fields(position: str) -> dict[str, Any]:
     return {"high_water": cursor.get("high_water"), "in_pass": cursor.get("resume") is not None}
 
 
-def print_status(config: ClientConfig, *, as_json: bool = False) -> None:
+def items_of(counts: dict[str, Any]) -> str:
+    items = counts.get("read", counts.get("changed", counts.get("items", counts.get("skus", ""))))
+    return str(items) if isinstance(items, int | str) else ""
+
+
+def print_status(config: ClientConfig, *, as_json: bool = False, wide: bool = False) -> None:
     status = collect_status(config)
     if as_json:
         print(redact(json.dumps(status, indent=2, default=str)))
         return
-    console = Console(file=sys.stdout)
-    runs = Table(title=f"{status['client']}: last runs")
-    for column in ("store", "job", "started", "outcome", "seconds", "items", "next run"):
-        runs.add_column(column)
+    console = Console(file=sys.stdout, width=WIDE_CONSOLE if wide else None)
+    service = status["service"]
+    serving = f"served by pid {service['pid']} on {service['host']}" if service else "no service running"
+    runs = Table(title=f"{status['client']}: last runs ({serving})", title_justify="left")
+    columns = ["store", "job", "started (UTC)", "outcome", "s", "items"]
+    if service:
+        columns.append("next run")
+    if wide:
+        columns += ["error"]
+    for column in columns:
+        right = column in ("s", "items")
+        runs.add_column(column, justify="right" if right else "left", no_wrap=column != "error")
+    errors = []
     for run in status["runs"]:
-        counts = run["counts"]
-        items = counts.get("read", counts.get("changed", counts.get("items", "")))
-        outcome = run["outcome"] if not run["error"] else f"{run['outcome']}: {run['error']}"
-        runs.add_row(
+        started = (
+            run["started_at"][:19].replace("T", " ") if wide else run["started_at"][5:16].replace("T", " ")
+        )
+        row = [
             run["store"],
             run["job"],
-            run["started_at"][:19],
-            redact(outcome),
-            str(run["duration_seconds"] or ""),
-            str(items),
-            (run["next_run"] or "")[:19],
-        )
+            started,
+            run["outcome"],
+            "" if run["duration_seconds"] is None else f"{run['duration_seconds']:g}",
+            items_of(run["counts"]),
+        ]
+        if service:
+            upcoming = run["next_run"] or ""
+            row.append(upcoming[:19].replace("T", " ") if wide else upcoming[11:16])
+        if wide:
+            row.append(escape(redact(run["error"] or "")))
+        elif run["error"]:
+            errors.append(f"{run['store']} {run['job']}: {run['error']}")
+        runs.add_row(*(escape(cell) for cell in row[:6]), *row[6:])
     console.print(runs)
+    for line in errors:
+        console.print(escape(redact(line)), overflow="fold", soft_wrap=False)
     if status["cursors"]:
-        cursors = Table(title="cursors")
+        cursors = Table(title="cursors", title_justify="left")
         for column in ("store", "resource", "high water", "pass under way"):
-            cursors.add_column(column)
+            cursors.add_column(column, no_wrap=True)
         for c in status["cursors"]:
+            high = str(c.get("high_water") or "-")
             cursors.add_row(
-                c["store"], c["resource"], str(c.get("high_water") or "-"), "yes" if c.get("in_pass") else ""
+                c["store"], c["resource"], high if wide else high[:19], "yes" if c.get("in_pass") else ""
             )
         console.print(cursors)
     for limit in status["store_limits"]:
         console.print(f"{limit['store']}: {limit['message']} (since {limit['first_seen'][:19]})")
     console.print(f"open data problems: {status['open_problems']}")
     for p in status["problems"]:
-        console.print(f"  {p['store']} {p['kind']} {p['ref']}: {p['message']}")
+        console.print(escape(f"  {p['store']} {p['kind']} {p['ref']}: {p['message']}"), overflow="fold")
     for line in inventory_status.lines(status["inventory"], str(config.path)):
         print(redact(line))

@@ -109,7 +109,8 @@ def test_service_under_faults_and_sales_stops_on_sigterm_and_resumes(sandbox, tm
             except Exception:  # out of stock: a refused checkout
                 pass
 
-    service = subprocess.Popen(command, env=os.environ.copy(), stderr=subprocess.PIPE, text=True)
+    log_file = (tmp_path / "service.log").open("w")  # a file, not a pipe: one line per job run fills a pipe
+    service = subprocess.Popen(command, env=os.environ.copy(), stderr=log_file, text=True)
     threading.Thread(target=customers, daemon=True).start()
     config = load_config(sandbox.path)
     time.sleep(10)
@@ -119,7 +120,11 @@ def test_service_under_faults_and_sales_stops_on_sigterm_and_resumes(sandbox, tm
     service.send_signal(signal.SIGTERM)
     service.wait(timeout=30)
     assert time.monotonic() - asked < 15
-    assert service.returncode == 0, service.stderr.read()[-3000:]
+    log_file.close()
+    logged = (tmp_path / "service.log").read_text()
+    assert service.returncode == 0, logged[-3000:]
+    runs = [json.loads(line) for line in logged.splitlines() if '"duration_seconds"' in line]
+    assert runs and {"client", "store", "job", "outcome", "counts", "duration_seconds"} <= set(runs[0])
     assert _runs(config, "running") == 0
     with open_state(config.state_path) as state:
         first_restart_run = state.db.execute("select max(id) from sync_runs").fetchone()[0]

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -27,11 +28,13 @@ from connector.logs import redact
 from connector.platforms import registry
 from connector.platforms.base import ALL_RESOURCES, StoreAdapter
 from connector.platforms.errors import PlatformError
+from connector.platforms.network import address_of, unreachable_reason
 from connector.platforms.registry import open_adapter
-from connector.platforms.retry import StopRequested
+from connector.platforms.retry import StopRequested, one_off_retries
 from connector.state import State, open_state
 
 log = logging.getLogger(__name__)
+WIDE_CONSOLE = 200  # --wide: every column at its natural width (for `less -S` or a wide terminal)
 
 
 @dataclass
@@ -52,7 +55,8 @@ def recorded_run(state: State, job: str, store: str, work: Callable[[], dict[str
         state.finish_run(run_id, "interrupted", error="stopped by shutdown at a safe point")
         return {"job": job, "store": store, "outcome": "interrupted"}
     except PlatformError as exc:
-        message = redact(str(exc))
+        reason = unreachable_reason(exc, address_of(exc) or f"the address of {store}")
+        message = redact(f"{exc.store}: {reason}" if reason else str(exc))
         state.finish_run(run_id, "failed", error=message)
         log.warning("%s on %s failed: %s", job, store, message)
         return {"job": job, "store": store, "outcome": "failed", "error": message, "kind": type(exc).__name__}
@@ -87,12 +91,15 @@ def run_sync(
     dry_run: bool = False,
     full: bool = False,
     as_json: bool = False,
+    wide: bool = False,
     options: dict[str, Any] | None = None,
 ) -> SyncOutcome:
     targets = list(dict.fromkeys(t for w in what for t in (ALL_RESOURCES if w == "all" else (w,))))
+    check_options(config, targets, options or {})
     console = Console(stderr=True)
     outcome = SyncOutcome()
-    with open_state(config.state_path) as state, adapters(config, store) as opened:
+    with open_state(config.state_path) as state, adapters(config, store) as opened, one_off_retries():
+        state.close_unfinished_runs()
         for target in targets:
             if target in ALL_RESOURCES and target in what and not _readers(opened, target):
                 raise UsageError(_nobody_reads(target, opened))
@@ -106,8 +113,28 @@ def run_sync(
                 outcome.results += client_job(target)(
                     config, state, opened, dry_run=dry_run, as_json=as_json, full=full, **(options or {})
                 )
-    _print_summary(outcome, as_json)
+    _print_summary(outcome, as_json, wide)
     return outcome
+
+
+def check_options(config: ClientConfig, targets: list[str], options: dict[str, Any]) -> None:
+    """--market and --language name something the config has, for a job that uses them."""
+    market, language = options.get("market"), options.get("language")
+    if market is not None:
+        if not {"prices", "translations"} & set(targets):
+            raise UsageError("--market applies to `sync prices` and `sync translations` only")
+        if market not in config.markets:
+            known = ", ".join(config.markets) or "none configured"
+            raise UsageError(f"no market named {market!r} in {config.path}; use one of: {known}")
+    if language is not None:
+        if "translations" not in targets:
+            raise UsageError("--language applies to `sync translations` only")
+        languages = config.target_languages
+        if language not in languages:
+            known = ", ".join(languages) or "none: set translation.languages or markets in other languages"
+            raise UsageError(
+                f"--language {language!r} is not translated for {config.client.name}; use one of: {known}"
+            )
 
 
 def _readers(opened: dict[str, StoreAdapter], resource: str) -> list[StoreAdapter]:
@@ -173,24 +200,32 @@ def run_client_job(job: str, config: ClientConfig, state: State, opened: dict[st
     return client_job(job)(config, state, opened, dry_run=False, as_json=True, full=False)
 
 
-def _print_summary(outcome: SyncOutcome, as_json: bool) -> None:
+def _print_summary(outcome: SyncOutcome, as_json: bool, wide: bool = False) -> None:
     if as_json:
         print(redact(json.dumps({"ok": outcome.ok, "results": outcome.results}, indent=2, default=str)))
         return
     pulls = [r for r in outcome.results if r["job"].startswith("pull:")]
-    if pulls:
-        table = Table(title="pull")
-        for column in ("store", "resource", "outcome", "read", "created", "updated", "unchanged", "skipped"):
-            table.add_column(
-                column, justify="right" if column in ("read", "created", "updated", "unchanged") else "left"
-            )
-        for r in pulls:
-            skipped = ", ".join(f"{k} {v}" for k, v in sorted(r.get("skipped", {}).items())) or "-"
-            table.add_row(
-                r["store"],
-                r["resource"],
-                r["outcome"] if r["outcome"] == "ok" else f"failed: {r['error']}",
-                *(str(r.get(k, "")) for k in ("read", "created", "updated", "unchanged")),
-                skipped,
-            )
-        Console(file=sys.stdout).print(table)
+    if not pulls:
+        return
+    console = Console(file=sys.stdout, width=WIDE_CONSOLE if wide else None)
+    table = Table(title="pull", title_justify="left")
+    numbers = ("read", "created", "updated", "unchanged")
+    for column in ("store", "resource", "outcome", *numbers, "skipped"):
+        table.add_column(column, justify="right" if column in numbers else "left", no_wrap=column != "skipped")
+    failures = []
+    for r in pulls:
+        skipped = r.get("skipped", {})
+        if wide:
+            shown = ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())) or "-"
+        else:
+            shown = str(sum(skipped.values())) if skipped else "-"
+        if r["outcome"] != "ok":
+            failures.append(f"{r['store']} {r['resource']}: {r['outcome']}: {r.get('error', '')}")
+        table.add_row(
+            r["store"], r["resource"], r["outcome"], *(str(r.get(k, "")) for k in numbers), shown
+        )
+    console.print(table)
+    for line in failures:
+        console.print(escape(redact(line)), overflow="fold")
+    if any(r.get("skipped") for r in pulls) and not wide:
+        console.print("skipped records are listed by `connector status`; --wide shows them by kind")

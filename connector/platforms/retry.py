@@ -1,11 +1,17 @@
 """The retry policy for platform calls: TransientError only, honouring the platform's Retry-After.
 
+Each call gives up after `max_attempts` attempts or MAX_RETRY_SECONDS of retrying, whichever comes first.
+Inside `one_off_retries()` (a one-off `connector sync`) a refused connection, a host that does not resolve or
+https spoken to a plain-http server ends the call at the first attempt: the address is wrong or the store is
+down, and the user should hear so at once. The service keeps retrying them: it backs a failing store off.
+
 `retrying()` gives a policy that decorates a function (`@retrying(store="acme")`), runs one call
 (`policy.call(fn, *args)`) or drives a tenacity attempt loop (`for attempt in policy: with attempt: ...`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import threading
@@ -17,17 +23,47 @@ from tenacity import (
     RetryCallState,
     Retrying,
     retry_if_exception_type,
-    stop_after_attempt,
     wait_random_exponential,
 )
 
 from .errors import TransientError
+from .network import unreachable_reason
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # Set when the process shuts down: a wait between two attempts then ends at once with StopRequested.
 SHUTDOWN = threading.Event()
+
+
+MAX_RETRY_SECONDS = 300.0  # a call never retries for longer than this, whatever its attempts left
+_one_off = {"depth": 0}
+_one_off_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def one_off_retries() -> Iterator[None]:
+    """Within: give up at once on a refused connection, an unknown host or plain http behind https."""
+    with _one_off_lock:
+        _one_off["depth"] += 1
+    try:
+        yield
+    finally:
+        with _one_off_lock:
+            _one_off["depth"] -= 1
+
+
+class _Stop:
+    """Stop after `max_attempts`, after MAX_RETRY_SECONDS, or (one-off) at an unreachable address."""
+
+    def __init__(self, max_attempts: int) -> None:
+        self.max_attempts = max_attempts
+
+    def __call__(self, state: RetryCallState) -> bool:
+        if state.attempt_number >= self.max_attempts or state.seconds_since_start >= MAX_RETRY_SECONDS:
+            return True
+        error = state.outcome.exception() if state.outcome is not None else None
+        return bool(_one_off["depth"] and error is not None and unreachable_reason(error, ""))
 
 
 class StopRequested(Exception):
@@ -109,7 +145,7 @@ def retrying(
     """
     options: dict[str, Any] = {
         "retry": retry_if_exception_type(TransientError),
-        "stop": stop_after_attempt(max_attempts),
+        "stop": _Stop(max_attempts),
         "wait": _PlatformWait(max_wait, initial_wait),
         "before_sleep": _retry_logger(store),
         "sleep": _sleep,

@@ -42,6 +42,7 @@ from ..errors import (
 )
 from ..retry import RetryPolicy, pause, retrying
 from .credentials import StaticToken
+from .identity import not_shopify
 from .schema import API_VERSION
 
 log = logging.getLogger(__name__)
@@ -202,6 +203,9 @@ class ShopifyTransport:
 
     def _check_http(self, response: requests.Response) -> dict:
         status = response.status_code
+        elsewhere = not_shopify(response, self.endpoint)
+        if elsewhere:
+            raise BadResponseError.quoting(self.store_name, elsewhere, response.text)
         if status in (401, 403):
             raise AuthError(
                 self.store_name,
