@@ -66,6 +66,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     configs = _configs(args)
     from connector.check import check_stores
+    from connector.translation.probe import check_provider
 
     failures = 0
     for config in configs:
@@ -77,6 +78,10 @@ def cmd_check(args: argparse.Namespace) -> int:
             for note in line.notes:
                 print(f"  {'':<16}   {note}")
             failures += not line.ok
+        provider = check_provider(config)
+        if provider is not None:
+            print(f"  {'translation':<16} {provider.summary()}")
+            failures += not provider.ok
     return EXIT_FAILURE if failures else EXIT_OK
 
 

@@ -9,20 +9,17 @@ a heartbeat with the next run of each of its jobs every 30 seconds and after eac
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
-from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
+from connector import terminal
 from connector.config import ClientConfig
 from connector.inventory import status as inventory_status
 from connector.logs import redact
 from connector.state import open_state, parse_iso
 
 PROBLEMS_LISTED = 50
-WIDE_CONSOLE = 200
 
 
 def collect_status(config: ClientConfig) -> dict[str, Any]:
@@ -106,46 +103,42 @@ def print_status(config: ClientConfig, *, as_json: bool = False, wide: bool = Fa
     if as_json:
         print(redact(json.dumps(status, indent=2, default=str)))
         return
-    console = Console(file=sys.stdout, width=WIDE_CONSOLE if wide else None)
+    terminal.set_wide(wide)
+    console = terminal.stdout_console()
     service = status["service"]
     serving = f"served by pid {service['pid']} on {service['host']}" if service else "no service running"
-    runs = Table(title=f"{status['client']}: last runs ({serving})", title_justify="left")
-    columns = ["store", "job", "started (UTC)", "outcome", "s", "items"]
+    runs = terminal.table(f"{status['client']}: last runs, UTC ({serving})")
+    headers = ["store", "job", "started", "outcome", "secs", "items"]
     if service:
-        columns.append("next run")
+        headers.append("next run")
     if wide:
-        columns += ["error"]
-    for column in columns:
-        right = column in ("s", "items")
-        runs.add_column(column, justify="right" if right else "left", no_wrap=column != "error")
+        headers.append("error")
+    terminal.columns(runs, headers, {"secs", "items", "started", "next run"})
     errors = []
     for run in status["runs"]:
-        started = (
-            run["started_at"][:19].replace("T", " ") if wide else run["started_at"][5:16].replace("T", " ")
-        )
+        started = run["started_at"][:19] if wide else run["started_at"][5:16]
         row = [
-            run["store"],
+            _stores(run["store"], wide),
             run["job"],
-            started,
+            started.replace("T", " "),
             run["outcome"],
             "" if run["duration_seconds"] is None else f"{run['duration_seconds']:g}",
             items_of(run["counts"]),
         ]
         if service:
             upcoming = run["next_run"] or ""
-            row.append(upcoming[:19].replace("T", " ") if wide else upcoming[11:16])
+            row.append((upcoming[:19] if wide else upcoming[11:16]).replace("T", " "))
         if wide:
-            row.append(escape(redact(run["error"] or "")))
+            row.append(redact(run["error"] or ""))
         elif run["error"]:
             errors.append(f"{run['store']} {run['job']}: {run['error']}")
-        runs.add_row(*(escape(cell) for cell in row[:6]), *row[6:])
+        runs.add_row(*(escape(cell) for cell in row))
     console.print(runs)
     for line in errors:
-        console.print(escape(redact(line)), overflow="fold", soft_wrap=False)
+        console.print(escape(redact(line)), overflow="fold")
     if status["cursors"]:
-        cursors = Table(title="cursors", title_justify="left")
-        for column in ("store", "resource", "high water", "pass under way"):
-            cursors.add_column(column, no_wrap=True)
+        cursors = terminal.table("cursors")
+        terminal.columns(cursors, ["store", "resource", "high water", "pass under way"], {"high water"})
         for c in status["cursors"]:
             high = str(c.get("high_water") or "-")
             cursors.add_row(
@@ -159,3 +152,9 @@ def print_status(config: ClientConfig, *, as_json: bool = False, wide: bool = Fa
         console.print(escape(f"  {p['store']} {p['kind']} {p['ref']}: {p['message']}"), overflow="fold")
     for line in inventory_status.lines(status["inventory"], str(config.path)):
         print(redact(line))
+
+
+def _stores(stores: str, wide: bool) -> str:
+    """A client-wide job's stores (a+b+c) as a count unless --wide."""
+    names = stores.split("+")
+    return stores if wide or len(names) == 1 else f"{len(names)} stores"

@@ -59,7 +59,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
-import sys
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator
@@ -68,8 +67,8 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
+from connector import terminal
 from connector.binder import Binder, Unbound
 from connector.config import ChannelRules, ClientConfig
 from connector.inventory import candidates, coverage, phases, store
@@ -638,7 +637,7 @@ def sync_inventory_command(
                 "error": "no inventory channel configured",
             }
         ]
-    out = Console(file=sys.stdout)
+    out = terminal.stdout_console()
     sync = InventorySync(
         state,
         channels,
@@ -683,9 +682,8 @@ def sync_inventory_command(
 
 
 def _print_disagreements(out: Console, rows: list[tuple[str, str, int, int]]) -> None:
-    table = Table(title="first sync: set to their target")
-    for column in ("SKU", "channel", "shows", "target"):
-        table.add_column(column, justify="right" if column in ("shows", "target") else "left")
+    table = terminal.table("first sync: set to their target")
+    terminal.columns(table, ("SKU", "channel", "shows", "target"), {"shows", "target"})
     for sku, channel, quantity, target in rows:
         table.add_row(sku, channel, str(quantity), str(target))
     out.print(table)
@@ -695,37 +693,26 @@ def _print_report(out: Console, report: CycleReport, config: ClientConfig) -> No
     if report.dry_run:
         if report.disagreements:
             _print_disagreements(out, report.disagreements)
-        table = Table(title=f"inventory dry run ({'full' if report.full else 'incremental'}): would change")
-        table.add_column("SKU")
-        for name in report.channels:
-            table.add_column(name, justify="right")
+        table = terminal.table(f"inventory dry run ({'full' if report.full else 'incremental'}): would change")
+        terminal.columns(table, ("SKU", *report.channels), set(report.channels))
         for sku, per in sorted(report.planned.items()):
             table.add_row(sku, *(f"{per[n][0]} → {per[n][1]}" if n in per else "" for n in report.channels))
         out.print(table if report.planned else "inventory dry run: nothing would change")
     else:
         title = f"inventory ({'full' if report.full else 'incremental'}, {report.rounds} write rounds)"
-        table = Table(title=title)
-        columns = (
-            "channel",
-            "read",
-            "sold",
-            "added",
-            "written",
-            "conflicts",
-            "unsettled",
-            "requests",
-            "error",
-        )
-        for column in columns:
-            table.add_column(column, justify="left" if column in ("channel", "error") else "right")
+        table = terminal.table(title)
+        numbers = ("read", "sold", "added", "written", "conflicts", "unsettled", "requests r/w")
+        terminal.columns(table, ("channel", *numbers), set(numbers))
         for name, c in report.channels.items():
             table.add_row(
                 name,
                 *(str(v) for v in (c.read, c.sales, c.increases, c.written, c.conflicts, c.unsettled)),
-                f"{c.read_requests} read / {c.write_requests} write",
-                "set aside" if c.error else "",
+                f"{c.read_requests}/{c.write_requests}",
             )
         out.print(table)
+        for name, c in report.channels.items():
+            if c.error:
+                out.print(f"{name}: set aside: {c.error}", markup=False)
     for name, counts in report.channels.items():
         for kind, skus in sorted(counts.problems.items()):
             if skus:

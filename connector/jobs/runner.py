@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,8 +18,8 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from connector import terminal
 from connector.config import ClientConfig
 from connector.errors import UsageError
 from connector.jobs.pull import PullSummary, pull
@@ -34,7 +33,6 @@ from connector.platforms.retry import StopRequested, one_off_retries
 from connector.state import State, open_state
 
 log = logging.getLogger(__name__)
-WIDE_CONSOLE = 200  # --wide: every column at its natural width (for `less -S` or a wide terminal)
 
 
 @dataclass
@@ -96,6 +94,7 @@ def run_sync(
 ) -> SyncOutcome:
     targets = list(dict.fromkeys(t for w in what for t in (ALL_RESOURCES if w == "all" else (w,))))
     check_options(config, targets, options or {})
+    terminal.set_wide(wide)
     console = Console(stderr=True)
     outcome = SyncOutcome()
     with open_state(config.state_path) as state, adapters(config, store) as opened, one_off_retries():
@@ -207,11 +206,10 @@ def _print_summary(outcome: SyncOutcome, as_json: bool, wide: bool = False) -> N
     pulls = [r for r in outcome.results if r["job"].startswith("pull:")]
     if not pulls:
         return
-    console = Console(file=sys.stdout, width=WIDE_CONSOLE if wide else None)
-    table = Table(title="pull", title_justify="left")
+    console = terminal.stdout_console()
+    table = terminal.table("pull")
     numbers = ("read", "created", "updated", "unchanged")
-    for column in ("store", "resource", "outcome", *numbers, "skipped"):
-        table.add_column(column, justify="right" if column in numbers else "left", no_wrap=column != "skipped")
+    terminal.columns(table, ["store", "resource", "outcome", *numbers, "skipped"], set(numbers))
     failures = []
     for r in pulls:
         skipped = r.get("skipped", {})
@@ -228,4 +226,4 @@ def _print_summary(outcome: SyncOutcome, as_json: bool, wide: bool = False) -> N
     for line in failures:
         console.print(escape(redact(line)), overflow="fold")
     if any(r.get("skipped") for r in pulls) and not wide:
-        console.print("skipped records are listed by `connector status`; --wide shows them by kind")
+        console.print("skipped: records set aside (see `connector status`); --wide shows them by kind")

@@ -7,8 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from rich.console import Console
-
+from connector import terminal
 from connector.config import ClientConfig
 from connector.reports.build import ReportRequest, build_flags, build_kpis, check_filters, parse_period
 from connector.reports.convert import ConversionError
@@ -22,6 +21,7 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 
 def run_report(config: ClientConfig, args: argparse.Namespace) -> int:
+    terminal.set_wide(getattr(args, "wide", False))
     try:
         request = ReportRequest(
             parse_period(args.since, args.until, config.client.timezone), args.market, args.store
@@ -55,7 +55,7 @@ def _kpis(config, state, request: ReportRequest, args) -> int:
     if args.csv:
         sys.stdout.write(kpis_csv(report))
     if not (args.json or args.csv):
-        print_kpis(report, Console())
+        print_kpis(report, terminal.stdout_console(), wide=terminal.is_wide())
     if args.html:
         _write(args.html, render_kpis_html(report, config.client.name))
     return EXIT_OK
@@ -69,7 +69,7 @@ def _flags(config, state, request: ReportRequest, args) -> int:
     if args.csv:
         sys.stdout.write(flags_csv(flags, base))
     if not (args.json or args.csv):
-        print_flags(flags, base, Console())
+        print_flags(flags, base, terminal.stdout_console(), wide=terminal.is_wide())
     if args.html:
         period = f"{request.period.since} to {request.period.until}"
         _write(args.html, render_flags_html(flags, base, config.client.name, period))

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from connector import terminal
 from connector.reports.convert import round_money, round_ratio
 from connector.reports.flags import FlaggedOrder
 from connector.reports.kpis import KpiReport, MarketFigures, Money
@@ -178,83 +179,99 @@ def _show_percent(value: str | None) -> str:
 
 
 def _table(title: str, columns: list[str]) -> Table:
-    table = Table(title=title)
-    for number, column in enumerate(columns):
-        table.add_column(column, justify="left" if number == 0 else "right")
+    """The first column names the row; the figures are right-aligned and never wrapped."""
+    table = terminal.table(title)
+    terminal.columns(table, columns, set(columns[1:]))
     return table
 
 
-def print_kpis(report: KpiReport, console: Console) -> None:
+def print_kpis(report: KpiReport, console: Console, *, wide: bool = False) -> None:
     data = kpis_as_dict(report)
     base = data["base_currency"]
     rows = [*data["markets"], data["total"]]
     period = f"{data['period']['since']} to {data['period']['until']}"
     store = f", store {report.store}" if report.store else ""
-    sales = _table(
-        f"Sales {period}{store} ({base}; cur. = the market's currency)",
-        ["market", "orders", "revenue", "rev. cur.", "AOV", "AOV cur.", "refunds", "refund %"],
-    )
+    sales_columns = ["market", "orders", "revenue", "AOV", "refunds", "refund %"]
+    if wide:
+        sales_columns = ["market", "orders", "revenue", "rev. cur.", "AOV", "AOV cur.", "refunds", "refund %"]
+    sales = _table(f"Sales {period}{store} ({base}{'; cur. = the market currency' if wide else ''})", sales_columns)
     for m in rows:
-        sales.add_row(
-            f"{m['market']} ({m['currency']})" if m["currency"] else m["market"],
-            str(m["orders"]),
-            _show_money(m["revenue"], "base"),
-            _show_money(m["revenue"], "market"),
-            _show_money(m["average_order_value"], "base"),
-            _show_money(m["average_order_value"], "market"),
-            _show_money(m["refunds"], "base"),
-            _show_percent(m["refund_rate"]),
-        )
+        cells = {
+            "market": f"{m['market']} ({m['currency']})" if m["currency"] else m["market"],
+            "orders": str(m["orders"]),
+            "revenue": _show_money(m["revenue"], "base"),
+            "rev. cur.": _show_money(m["revenue"], "market"),
+            "AOV": _show_money(m["average_order_value"], "base"),
+            "AOV cur.": _show_money(m["average_order_value"], "market"),
+            "refunds": _show_money(m["refunds"], "base"),
+            "refund %": _show_percent(m["refund_rate"]),
+        }
+        sales.add_row(*(cells[column] for column in sales_columns))
     console.print(sales)
 
-    people = _table(
-        f"Customers and marketing ({base})",
-        ["market", "customers", "new", "returning", "repeat %", "retention %", "avg CLV", "conversion %",
-         "abandonment %", "CAC", "ROAS"],
-    )  # fmt: skip
+    people_columns = ["market", "customers", "new", "repeat %", "avg CLV", "conv. %", "ROAS"]
+    if wide:
+        people_columns = ["market", "customers", "new", "returning", "repeat %", "retention %", "avg CLV",
+                          "conv. %", "abandon. %", "CAC", "ROAS"]  # fmt: skip
+    people = _table(f"Customers and marketing ({base})", people_columns)
     for m in rows:
-        people.add_row(
-            m["market"],
-            str(m["customers"]),
-            str(m["new_customers"]),
-            str(m["returning_customers"]),
-            _show_percent(m["repeat_purchase_rate"]),
-            _show_percent(m["retention_rate"]),
-            _show_money(m["lifetime_value_average"], "base"),
-            _show_percent(m["conversion_rate"]),
-            _show_percent(m["cart_abandonment_rate"]),
-            _show_money(m["acquisition_cost"], "base"),
-            m["roas"] or "-",
-        )
+        cells = {
+            "market": m["market"],
+            "customers": str(m["customers"]),
+            "new": str(m["new_customers"]),
+            "returning": str(m["returning_customers"]),
+            "repeat %": _show_percent(m["repeat_purchase_rate"]),
+            "retention %": _show_percent(m["retention_rate"]),
+            "avg CLV": _show_money(m["lifetime_value_average"], "base"),
+            "conv. %": _show_percent(m["conversion_rate"]),
+            "abandon. %": _show_percent(m["cart_abandonment_rate"]),
+            "CAC": _show_money(m["acquisition_cost"], "base"),
+            "ROAS": m["roas"] or "-",
+        }
+        people.add_row(*(cells[column] for column in people_columns))
     console.print(people)
 
-    products = _table(f"Top products, all markets ({base})", ["SKU", "name", "quantity", "revenue"])
+    products = terminal.table(f"Top products, all markets ({base})")
+    terminal.columns(products, ["SKU", "name", "quantity", "revenue"], {"quantity", "revenue"})
     for p in data["total"]["top_products"]:
-        products.add_row(p["sku"], p["name"], str(p["quantity"]), p["revenue"]["base"])
+        products.add_row(escape(p["sku"]), escape(p["name"]), str(p["quantity"]), p["revenue"]["base"])
     console.print(products)
 
+    unavailable: dict[tuple[str, str], list[str]] = {}
     for m in rows:
         for figure, reason in m["unavailable"].items():
-            console.print(escape(f"{m['market']}: {figure} not available: {reason}"), style="dim")
+            unavailable.setdefault((figure, reason), []).append(m["market"])
+    for (figure, reason), markets in unavailable.items():
+        where = "every market" if len(markets) == len(rows) else ", ".join(markets)
+        console.print(escape(f"{figure} not available ({where}): {reason}"), style="dim", overflow="fold")
     if data["excluded_orders"]:
         excluded = ", ".join(f"{n} {status}" for status, n in data["excluded_orders"].items())
         console.print(escape(f"orders not counted as sales: {excluded}"), style="dim")
 
 
-def print_flags(flags: list[FlaggedOrder], base: str, console: Console) -> None:
+def print_flags(flags: list[FlaggedOrder], base: str, console: Console, *, wide: bool = False) -> None:
     if not flags:
         console.print("no flagged orders in the period")
         return
-    table = _table(f"{len(flags)} flagged orders", ["store", "order", "day", "market", "customer", "total",
-                                                     "reasons"])  # fmt: skip
+    headers = ["store", "order", "day", "market", "customer", "total", "reasons"] if wide else [
+        "store", "order", "day", "total", "flags"]  # fmt: skip
+    table = terminal.table(f"{len(flags)} flagged orders")
+    terminal.columns(table, headers, {"order", "day", "total"})
+    reasons = []
     for order in flags_as_dict(flags, base):
-        table.add_row(
-            order["store"],
-            order["number"],
-            order["day"],
-            order["market"],
-            order["customer"],
-            f"{order['total']} {order['currency']}",
-            "\n".join(f"{flag['kind']}: {flag['reason']}" for flag in order["flags"]),
-        )
+        cells = {
+            "store": order["store"],
+            "order": order["number"],
+            "day": order["day"],
+            "market": order["market"],
+            "customer": order["customer"],
+            "total": f"{order['total']} {order['currency']}",
+            "reasons": "\n".join(f"{flag['kind']}: {flag['reason']}" for flag in order["flags"]),
+            "flags": ", ".join(flag["kind"] for flag in order["flags"]),
+        }
+        table.add_row(*(escape(str(cells[column] or "")) for column in headers))
+        reasons += [f"{order['store']} {order['number']}: {flag['reason']}" for flag in order["flags"]]
     console.print(table)
+    if not wide:
+        for line in reasons:
+            console.print(escape(line), overflow="fold")

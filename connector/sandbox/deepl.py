@@ -312,9 +312,7 @@ class DeepLSandbox(SandboxServer):
             if path == "/v2/translate" and method == "POST":
                 return self._translate(params)
             if path == "/v2/usage":
-                return Response(
-                    200, {"character_count": self.character_count, "character_limit": self.character_limit}
-                )
+                return Response(200, self._usage(self._auth_key(request, params) or ""))
             if path == "/v2/languages":
                 return Response(200, _languages(str(_one(params, "type") or "source")))
             if path == "/v2/glossary-language-pairs":
@@ -337,6 +335,20 @@ class DeepLSandbox(SandboxServer):
         return Response(404, {"message": "Not found"})
 
     # -- endpoints -----------------------------------------------------------------------------
+
+    def _usage(self, key: str) -> dict[str, Any]:
+        """GET /v2/usage as DeepL documents it (developers.deepl.com/api-reference/usage-and-quota): a Free
+        key (ending ":fx") gets character_count and character_limit only; a Pro key also the key's own count,
+        its key-level limit (1000000000000 when none is set) and the billing period."""
+        usage: dict[str, Any] = {"character_count": self.character_count, "character_limit": self.character_limit}
+        if not key.endswith(":fx"):
+            usage |= {
+                "api_key_character_count": self.character_count,
+                "api_key_character_limit": 1_000_000_000_000,
+                "start_time": "2026-11-13T09:18:42Z",
+                "end_time": "2026-12-13T09:18:42Z",
+            }
+        return usage
 
     @staticmethod
     def _auth_key(request: Request, params: dict[str, Any]) -> str | None:

@@ -76,6 +76,12 @@ class DeepLProvider(Provider):
             translated.extend(result.text for result in results)
         return translated
 
+    def usage(self) -> tuple[int | None, int | None]:
+        """Characters used and the limit this billing period (GET /v2/usage); raises ProviderError."""
+        with self._mapped_errors():
+            usage = self._translator.get_usage()
+        return usage.character.count, usage.character.limit
+
     def target_code(self, language: str) -> str:
         """DeepL's target code: 'de' -> 'DE', 'en' -> the configured English variant, 'en-gb' -> 'EN-GB'."""
         code = language.replace("_", "-").upper()
