@@ -572,6 +572,7 @@ def serve(
                 f"--health-port {health_port}: cannot listen on {health_host}:{health_port} ({exc.strerror}); "
                 "another process holds that port (`ss -ltnp` names it): choose a free port"
             ) from None
+        log.info("health checks on http://%s:%d/healthz (and /metrics)", health_host, health.port)
     service.start(configs)
     try:
         service.wait()

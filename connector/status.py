@@ -135,7 +135,7 @@ def print_status(config: ClientConfig, *, as_json: bool = False, wide: bool = Fa
         runs.add_row(*(escape(cell) for cell in row))
     console.print(runs)
     for line in errors:
-        console.print(escape(redact(line)), overflow="fold")
+        console.print(escape(redact(line)), soft_wrap=True)  # one line each: grep finds it
     if status["cursors"]:
         cursors = terminal.table("cursors")
         terminal.columns(cursors, ["store", "resource", "high water", "pass under way"], {"high water"})
@@ -149,7 +149,7 @@ def print_status(config: ClientConfig, *, as_json: bool = False, wide: bool = Fa
         console.print(f"{limit['store']}: {limit['message']} (since {limit['first_seen'][:19]})")
     console.print(f"open data problems: {status['open_problems']}")
     for p in status["problems"]:
-        console.print(escape(f"  {p['store']} {p['kind']} {p['ref']}: {p['message']}"), overflow="fold")
+        console.print(escape(f"  {p['store']} {p['kind']} {p['ref']}: {p['message']}"), soft_wrap=True)
     for line in inventory_status.lines(status["inventory"], str(config.path)):
         print(redact(line))
 

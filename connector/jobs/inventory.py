@@ -59,6 +59,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
+import sys
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator
@@ -710,9 +711,6 @@ def _print_report(out: Console, report: CycleReport, config: ClientConfig) -> No
                 f"{c.read_requests}/{c.write_requests}",
             )
         out.print(table)
-        for name, c in report.channels.items():
-            if c.error:
-                out.print(f"{name}: set aside: {c.error}", markup=False)
     for name, counts in report.channels.items():
         for kind, skus in sorted(counts.problems.items()):
             if skus:

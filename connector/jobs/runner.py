@@ -30,6 +30,7 @@ from connector.platforms.errors import PlatformError
 from connector.platforms.network import address_of, unreachable_reason
 from connector.platforms.registry import open_adapter
 from connector.platforms.retry import StopRequested, one_off_retries
+from connector.progress import job_progress
 from connector.state import State, open_state
 
 log = logging.getLogger(__name__)
@@ -109,9 +110,10 @@ def run_sync(
                         _pull_with_progress(state, adapter, target, full, console, as_json)
                     )
             else:
-                outcome.results += client_job(target)(
-                    config, state, opened, dry_run=dry_run, as_json=as_json, full=full, **(options or {})
-                )
+                with job_progress(target, opened, console, quiet=as_json):
+                    outcome.results += client_job(target)(
+                        config, state, opened, dry_run=dry_run, as_json=as_json, full=full, **(options or {})
+                    )
     _print_summary(outcome, as_json, wide)
     return outcome
 
@@ -148,14 +150,18 @@ def _nobody_reads(resource: str, opened: dict[str, StoreAdapter]) -> str:
 
 
 def _pull_with_progress(state, adapter, resource, full, console: Console, quiet: bool) -> dict[str, Any]:
-    show = console.is_terminal and not quiet
+    def work(on_page=None) -> dict[str, Any]:
+        summary = pull(state, adapter, resource, full=full, on_page=on_page)
+        return {k: v for k, v in summary.as_dict().items() if k not in ("store", "resource")}
+
+    if not console.is_terminal or quiet:  # a disabled rich Progress still writes a blank line when it stops
+        return {**recorded_run(state, f"pull:{resource}", adapter.name, work), "resource": resource}
     with Progress(
         TextColumn(f"{adapter.name} {resource}"),
         BarColumn(bar_width=None),
         TextColumn("{task.fields[items]} items, {task.fields[pages]} pages, {task.fields[rate]}/s"),
         TimeElapsedColumn(),
         console=console,
-        disable=not show,
         transient=True,
     ) as progress:
         task = progress.add_task("pull", total=None, items=0, pages=0, rate=0)
@@ -164,11 +170,10 @@ def _pull_with_progress(state, adapter, resource, full, console: Console, quiet:
             elapsed = progress.tasks[0].elapsed or 1
             progress.update(task, items=summary.read, pages=summary.pages, rate=int(summary.read / elapsed))
 
-        def work() -> dict[str, Any]:
-            summary = pull(state, adapter, resource, full=full, on_page=on_page)
-            return {k: v for k, v in summary.as_dict().items() if k not in ("store", "resource")}
-
-        return {**recorded_run(state, f"pull:{resource}", adapter.name, work), "resource": resource}
+        return {
+            **recorded_run(state, f"pull:{resource}", adapter.name, lambda: work(on_page)),
+            "resource": resource,
+        }
 
 
 def configured_client_jobs(config: ClientConfig) -> list[str]:
@@ -224,6 +229,6 @@ def _print_summary(outcome: SyncOutcome, as_json: bool, wide: bool = False) -> N
         )
     console.print(table)
     for line in failures:
-        console.print(escape(redact(line)), overflow="fold")
+        console.print(escape(redact(line)), soft_wrap=True)  # one line each: grep finds it
     if any(r.get("skipped") for r in pulls) and not wide:
         console.print("skipped: records set aside (see `connector status`); --wide shows them by kind")
