@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -28,6 +29,24 @@ def test_demo_runs_the_whole_cycle_and_the_sale_follows():
         assert title in text
     assert outcome.stock_after == {name: qty - 2 for name, qty in outcome.stock_before.items()}
     assert outcome.writes_on_second_cycle == 0
+
+
+def test_connector_demo_as_users_run_it():
+    result = subprocess.run(
+        [sys.executable, "-m", "connector.cli", "demo"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={**os.environ, "COLUMNS": "120"},
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    out = result.stdout
+    for title in ("1. pull", "2. inventory", "3. prices", "4. translations", "5. a customer buys 2 x"):
+        assert title in out
+    after_sale = out[out.index("5. a customer buys 2 x") :]
+    rows = re.findall(r"│ (\S+)\s+│\s+(\d+) │\s+(\d+) │", after_sale)
+    assert len(rows) == 3 and all(int(after) == int(before) - 2 for _, before, after in rows), rows
+    assert "a second full cycle with nothing new sends 0 write requests" in out
 
 
 def test_sandbox_command_writes_a_working_config_and_stops_on_sigterm(tmp_path):

@@ -243,7 +243,7 @@ def print_kpis(report: KpiReport, console: Console, *, wide: bool = False) -> No
             unavailable.setdefault((figure, reason), []).append(m["market"])
     for (figure, reason), markets in unavailable.items():
         where = "every market" if len(markets) == len(rows) else ", ".join(markets)
-        console.print(escape(f"{figure} not available ({where}): {reason}"), style="dim", soft_wrap=True)
+        console.print(escape(f"{figure} not available ({where}): {reason}"), style="dim")
     if data["excluded_orders"]:
         excluded = ", ".join(f"{n} {status}" for status, n in data["excluded_orders"].items())
         console.print(escape(f"orders not counted as sales: {excluded}"), style="dim")
@@ -274,4 +274,4 @@ def print_flags(flags: list[FlaggedOrder], base: str, console: Console, *, wide:
     console.print(table)
     if not wide:
         for line in reasons:
-            console.print(escape(line), soft_wrap=True)
+            console.print(escape(line))
