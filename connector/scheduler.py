@@ -173,7 +173,8 @@ class Service:
         self.stopped.set()
 
     def _shutdown(self) -> None:
-        self.scheduler.shutdown(wait=True)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
         self.serving = False
         for runtime in self.clients.values():
             runtime.close()

@@ -593,9 +593,10 @@ class State:
 
     def open_incident(self, kind: str, subject: str, detail: str) -> None:
         with self.transaction() as db:
-            db["alert_incidents"].upsert(
-                {"kind": kind, "subject": subject, "detail": detail, "opened_at": iso(utc_now())},
-                pk=("kind", "subject"),
+            # insert(replace=True), not upsert: sqlite-utils' upsert inserts the key columns alone first,
+            # which the NOT NULL columns refuse (silently, as INSERT OR IGNORE)
+            db["alert_incidents"].insert(
+                {"kind": kind, "subject": subject, "detail": detail, "opened_at": iso(utc_now())}, replace=True
             )
 
     def close_incident(self, kind: str, subject: str) -> None:
@@ -607,7 +608,7 @@ class State:
     def beat(self, started_at: str, next_runs: dict[str, str]) -> None:
         """Written by a service serving this state every 30 s and after each job; gone when it stops."""
         with self.transaction() as db:
-            db["service_heartbeat"].upsert(
+            db["service_heartbeat"].insert(
                 {
                     "host": HOST,
                     "pid": os.getpid(),
@@ -615,7 +616,7 @@ class State:
                     "beat_at": iso(utc_now()),
                     "next_runs": to_json(next_runs),
                 },
-                pk=("host", "pid"),
+                replace=True,
             )
 
     def stop_beating(self) -> None:
