@@ -130,7 +130,9 @@ def test_health_port_in_use(tmp_path):
         port = taken.getsockname()[1]
         result = connector("run", "-c", str(config), "--health-port", str(port))
     assert result.returncode == 2, result.stderr
-    assert f"--health-port {port}: cannot listen on 127.0.0.1:{port} (Address already in use)" in result.stderr
+    assert (
+        f"--health-port {port}: cannot listen on 127.0.0.1:{port} (Address already in use)" in result.stderr
+    )
     assert "choose a free port" in result.stderr and "Traceback" not in result.stderr
 
 

@@ -67,7 +67,9 @@ def sandbox(tmp_path, monkeypatch, inbox):
     for key, value in {**box.env, "SANDBOX_ALERTS": inbox.url}.items():
         monkeypatch.setenv(key, value)
     box.path = box.write_config(tmp_path / "sandbox.toml")
-    box.path.write_text(box.path.read_text() + '\n[alerts]\nurls = ["env:SANDBOX_ALERTS"]\nafter_failures = 2\n')
+    box.path.write_text(
+        box.path.read_text() + '\n[alerts]\nurls = ["env:SANDBOX_ALERTS"]\nafter_failures = 2\n'
+    )
     yield box
     box.stop()
 
@@ -108,7 +110,9 @@ def test_a_running_service_reports_health_alerts_once_and_recovers(sandbox, inbo
         )  # fmt: skip
     try:
         port = wait_for(
-            lambda: (m := re.search(r"health checks on http://127.0.0.1:(\d+)", log_path.read_text())) and m[1], 20
+            lambda: (m := re.search(r"health checks on http://127.0.0.1:(\d+)", log_path.read_text()))
+            and m[1],
+            20,
         )
         assert port, log_path.read_text()[-2000:]
 

@@ -121,7 +121,9 @@ def test_the_readme_commands_in_order(box):
     once = run(box, "run", "--once", "-c", config, timeout=240)
     ok(once)
     logged = [line for line in once.stderr.splitlines() if re.search(r"sandbox/\S+ \S+ ok in [\d.]+ s", line)]
-    assert any(" pull:orders ok " in line for line in logged) and any(" inventory ok " in line for line in logged)
+    assert any(" pull:orders ok " in line for line in logged) and any(
+        " inventory ok " in line for line in logged
+    )
 
     # restore, as the README says: the service stopped, the backup copied over the state file
     for suffix in ("-wal", "-shm"):
@@ -136,4 +138,3 @@ def test_sync_json_writes_only_json_to_stdout_and_no_blank_lines_to_stderr(box):
     summary = json.loads(ok(result))  # the whole of stdout is one JSON document
     assert summary["ok"] and {r["job"] for r in summary["results"]} >= {"pull:orders", "inventory"}
     assert all(line.strip() for line in result.stderr.splitlines()), result.stderr[:500]
-
