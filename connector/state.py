@@ -717,6 +717,9 @@ def _open(path: Path) -> sqlite_utils.Database:
     db = sqlite_utils.Database(conn)
     for number in range(version, SCHEMA_VERSION):
         with _transaction(conn):
+            # another process opening the same new file may have applied it while this one waited
+            if conn.execute("pragma user_version").fetchone()[0] > number:
+                continue
             MIGRATIONS[number](db)
             conn.execute(f"pragma user_version = {number + 1}")
     return db
