@@ -309,8 +309,9 @@ class Service:
         finally:
             for lock in reversed(taken):
                 lock.release()
+        failed_stores: set[str] = set()  # a store's failure counts once per run, whatever its markets
         for result in results:
-            self._account(runtime, job, result, seconds)
+            self._account(runtime, job, result, seconds, failed_stores)
         self._beat_wanted.set()
         return results
 
@@ -342,7 +343,14 @@ class Service:
         summary = pull(state, runtime.adapters[store], resource, on_page=between_pages)
         return {k: v for k, v in summary.as_dict().items() if k not in ("store", "resource")}
 
-    def _account(self, runtime: ClientRuntime, job: str, result: dict[str, Any], seconds: float) -> None:
+    def _account(
+        self,
+        runtime: ClientRuntime,
+        job: str,
+        result: dict[str, Any],
+        seconds: float,
+        failed_stores: set[str] | None = None,
+    ) -> None:
         store = result.get("store")
         client = runtime.config.client.name
         log_run(client, job, result, seconds)
@@ -380,16 +388,21 @@ class Service:
                     "are stopped until the config is fixed and reloaded (SIGHUP) or the service restarts",
                 )
                 return
+            if failed_stores is not None:
+                if store in failed_stores:
+                    return
+                failed_stores.add(store)
             health.failures += 1
             delay = min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** (health.failures - 1))
-            health.retry_at = time.time() + delay
+            if result.get("kind"):  # the store itself failed (a platform error): its pulls back off
+                health.retry_at = time.time() + delay
             log.warning(
-                "%s/%s: %s failed %d time(s) in a row; next try in %.0f s",
+                "%s/%s: %s failed %d time(s) in a row%s",
                 client,
                 store,
                 job,
                 health.failures,
-                delay,
+                f"; next try in {delay:.0f} s" if result.get("kind") else "",
             )
             if health.failures >= runtime.config.alerts.after_failures:
                 alerts.update(

@@ -123,8 +123,8 @@ def test_a_running_service_reports_health_alerts_once_and_recovers(sandbox, inbo
         def store(name):
             return stores()[1].get(name, {"status": None, "last_success": {}, "late": []})
 
-        assert wait_for(lambda: store("global")["status"] == "stopped", 30), stores()
-        assert wait_for(lambda: "pull:orders" in store("boutique")["last_success"], 30), stores()
+        assert wait_for(lambda: store("global")["status"] == "stopped", 60), stores()
+        assert wait_for(lambda: "pull:orders" in store("boutique")["last_success"], 60), stores()
         status, listed = stores()
         assert status == 200 and set(listed) == {"boutique", "de-shop", "global"}
         assert listed["boutique"]["status"] == "ok" and "401" in listed["global"]["stopped"]
@@ -143,13 +143,13 @@ def test_a_running_service_reports_health_alerts_once_and_recovers(sandbox, inbo
 
         # a store that stops answering: degraded at once, late after three of its intervals
         sandbox.stores["de-shop"].stop()
-        assert wait_for(lambda: store("de-shop")["late"], 30), stores()
+        assert wait_for(lambda: store("de-shop")["late"], 60), stores()
         assert stores()[1]["de-shop"]["status"] == "degraded"
 
         # the credential becomes valid; a reload (SIGHUP) lets the store run again: one recovery notice
         sandbox.stores["global"].access_token = revoked
         service.send_signal(signal.SIGHUP)
-        assert wait_for(lambda: any("recovered (credential refused)" in t for t in inbox.titles()), 30), (
+        assert wait_for(lambda: any("recovered (credential refused)" in t for t in inbox.titles()), 60), (
             inbox.titles()
         )
         assert stores()[1]["global"]["status"] in ("ok", "degraded")
