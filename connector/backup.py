@@ -1,9 +1,12 @@
 """`connector backup`: a consistent copy of a client's state file, taken while the service may be writing.
 
-It uses SQLite's online backup API (sqlite3.Connection.backup), which copies the database page by page and
-restarts a step when a writer changed a page already copied, so the copy is one committed state of the file,
-never a torn one; a plain `cp` of a file in WAL mode can miss the write-ahead log or catch it half-written.
-The copy is checked with PRAGMA integrity_check before it is kept.
+It uses SQLite's online backup API (sqlite3.Connection.backup, https://www.sqlite.org/backup.html) in one
+step: the copy is made inside one read transaction, so it is one committed state of the file, never a torn
+one, and in WAL mode the service's writers go on meanwhile (readers and writers do not block each other).
+Copying in several steps would restart from the first page whenever another connection writes: under a
+busy service it could go on for a long time (bench/state_ops.py). A plain `cp` of a file in WAL mode can miss
+the write-ahead log or catch it half-written. The copy is checked with PRAGMA integrity_check before it is
+kept.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 
 from connector.state import StateError
 
-PAGES_PER_STEP = 1024  # a writer waits at most one step (about 4 MB) for the copy
+ONE_STEP = -1  # every page in one step: one read transaction, no restart when the service writes
 
 
 def backup_state(source: Path, destination: Path) -> Path:
@@ -36,7 +39,7 @@ def backup_state(source: Path, destination: Path) -> Path:
     except (sqlite3.Error, OSError) as exc:
         raise StateError(f"{destination}: cannot write the backup ({exc}); check the folder") from None
     try:
-        source_conn.backup(target_conn, pages=PAGES_PER_STEP)
+        source_conn.backup(target_conn, pages=ONE_STEP)
         problems = [row[0] for row in target_conn.execute("pragma integrity_check(5)")]
         if problems != ["ok"]:
             raise StateError(
