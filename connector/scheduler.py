@@ -37,7 +37,7 @@ from connector.jobs.pull import pull
 from connector.jobs.runner import configured_client_jobs, recorded_run, run_client_job
 from connector.platforms.base import StoreAdapter
 from connector.platforms.registry import open_adapter
-from connector.platforms.retry import SHUTDOWN, StopRequested
+from connector.platforms.retry import SHUTDOWN, StopRequested, one_off_retries
 from connector.state import compact_counts, iso, open_state
 
 log = logging.getLogger(__name__)
@@ -495,15 +495,17 @@ def log_run(client: str, job: str, result: dict[str, Any], seconds: float) -> No
 
 
 def run_once(configs: list[ClientConfig]) -> bool:
-    """`connector run --once`: every job of every client once, in the service's order, then exit."""
+    """`connector run --once`: every job of every client once, in the service's order, then exit. Like a
+    one-off sync, a store that refuses the connection or does not resolve fails at its first attempt."""
     service = Service([c.path for c in configs])
     service.start(configs, schedule=False)
     ok = True
     try:
-        for runtime in list(service.clients.values()):
-            for job, stores, _ in runtime.planned_jobs():
-                results = service.run_job(runtime.key, job, stores)
-                ok = ok and all(result.get("outcome") == "ok" for result in results)
+        with one_off_retries():
+            for runtime in list(service.clients.values()):
+                for job, stores, _ in runtime.planned_jobs():
+                    results = service.run_job(runtime.key, job, stores)
+                    ok = ok and all(result.get("outcome") == "ok" for result in results)
     finally:
         for runtime in service.clients.values():
             runtime.alerts.flush()
