@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from connector import progress
 from connector.config import ClientConfig
 from connector.jobs.costs import CostBook, CostFileError, load_costs
 from connector.jobs.prices.lines import (
@@ -110,7 +111,8 @@ def sync_prices_command(
     costs, cost_error = _costs(config, state)
     results: list[dict[str, Any]] = []
     plans: list[MarketPlan] = []
-    for name in names:
+    for number, name in enumerate(names):
+        progress.advance(f"market {name}", number, len(names))
         target = config.markets[name].target
         adapter = adapters.get(target)
         if adapter is None:

@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import csv
-import sys
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-
+from connector import terminal
 from connector.jobs.costs import CostBook
 from connector.jobs.prices.lines import MarketPlan, PriceLine, text
-
-PIPED_WIDTH = 200
-
 
 COLUMNS = (
     "sku",
@@ -27,6 +21,7 @@ COLUMNS = (
     "status",
     "notes",
 )
+NARROW_COLUMNS = ("sku", "base price", "computed", "current", "change %", "status")  # without --wide
 
 
 def line_dict(line: PriceLine, plan: MarketPlan) -> dict[str, Any]:
@@ -74,22 +69,19 @@ def _row(line: PriceLine, plan: MarketPlan) -> list[str]:
 def print_tables(
     plans: list[MarketPlan], results: list[dict[str, Any]], costs: CostBook, *, dry_run: bool
 ) -> None:
-    console = Console(file=sys.stdout)
-    if not console.is_terminal:
-        console = Console(file=sys.stdout, width=PIPED_WIDTH)  # a log or a pipe: keep each SKU on one line
+    console = terminal.stdout_console()
+    shown = COLUMNS if terminal.is_wide() else NARROW_COLUMNS
     for plan in plans:
         dry = " (dry run: nothing sent)" if dry_run else ""
         title = f"prices {plan.market} in {plan.currency} -> {plan.target.where}{dry}"
-        table = Table(title=title)
-        for column in COLUMNS:
-            table.add_column(
-                column,
-                justify="right" if column in ("base price", "change %") else "left",
-                no_wrap=column != "notes",
-            )
+        table = terminal.table(title)
+        terminal.columns(table, shown, {"base price", "change %"})
         for line in plan.lines:
-            table.add_row(*_row(line, plan))
+            cells = dict(zip(COLUMNS, _row(line, plan), strict=True))
+            table.add_row(*(cells[column] for column in shown))
         console.print(table)
+        if not terminal.is_wide():
+            console.print(f"rate {text(plan.rate.value)} of {plan.rate.date.isoformat()}; --wide shows floors and notes")
         for warning in plan.warnings:
             console.print(f"warning: {warning}")
         counts = plan.counts()

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from connector import progress
 from connector.config import ClientConfig, MarketConfig
 from connector.errors import UsageError
 from connector.jobs.runner import recorded_run
@@ -52,6 +53,7 @@ def sync_translations_command(
     languages = [lang for lang in languages if base_language(lang) != source]
 
     master = config.pricing.master_store or ""
+    progress.advance("translating", 0, None)
     translated = translate_catalog(config, state, master, languages, dry_run=dry_run)
     results = [translated.result]
     run, products = translated.run, translated.products
@@ -61,7 +63,8 @@ def sync_translations_command(
 
     pushes: list[MarketPush] = []
     one_language_stores: dict[str, tuple[str, str]] = {}
-    for name, market_config in markets.items():
+    for number, (name, market_config) in enumerate(markets.items()):
+        progress.advance(f"pushing market {name}", number, len(markets))
         adapter = adapters.get(market_config.target)
         if adapter is None:
             continue

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
 
+from connector import terminal
 from connector.jobs.translations.plan import MarketPush
 from connector.jobs.translations.sources import SourceProduct
-from connector.jobs.translations.translate import LISTED_PROBLEMS, item
+from connector.jobs.translations.translate import LISTED_PROBLEMS, characters_to_send, item
 from connector.translation import Outcome, TranslationRun
 
 SHOWN_CHARACTERS = 48
@@ -34,29 +33,37 @@ def print_results(
 ) -> None:
     if as_json:
         return
-    out = Console(file=sys.stdout, width=160)
+    out = terminal.stdout_console()
     translate = results[0]
     if translate["outcome"] != "ok":
         out.print(f"translation failed: {translate['error']}", markup=False)
         if not run.results:
             return
     if dry_run:
-        table = Table(title="translations (dry run: nothing sent, nothing pushed)")
-        for column in ("product", "field", "lang", "outcome", "provider", "source", "translation"):
-            table.add_column(column)
+        wide = terminal.is_wide()
+        headers = ["product", "field", "lang", "outcome", "provider", "source", "translation"]
+        if not wide:
+            headers = ["product", "field", "lang", "outcome", "provider", "chars"]
+        table = terminal.table("translations (dry run: nothing sent, nothing pushed)")
+        terminal.columns(table, headers, {"chars"})
         for result in run.results:
             product = products.get(result.product_key)
             shown = result.translation if result.translation is not None else f"({result.reason or ''})"
-            table.add_row(
-                product.skus[0] if product and product.skus else result.product_key,
-                result.field,
-                result.target_lang,
-                "would send" if result.outcome is Outcome.PENDING else result.outcome.value,
-                result.provider or "-",
-                shorten(result.source),
-                shorten(shown),
-            )
+            cells = {
+                "product": product.skus[0] if product and product.skus else result.product_key,
+                "field": result.field,
+                "lang": result.target_lang,
+                "outcome": "would send" if result.outcome is Outcome.PENDING else result.outcome.value,
+                "provider": result.provider or "-",
+                "chars": str(result.characters) if result.characters else "",
+                "source": shorten(result.source),
+                "translation": shorten(shown),
+            }
+            table.add_row(*(escape(cells[column]) for column in headers))
         out.print(table)
+        would = characters_to_send(run)
+        shown_would = ", ".join(f"{count:,} to {name}" for name, count in would.items()) or "none"
+        out.print(f"characters it would send: {shown_would}", markup=False)
     sent = ", ".join(f"{name} {count}" for name, count in run.characters_sent.items()) or "none"
     counts = ", ".join(f"{k} {v}" for k, v in run.counts().items() if v)
     out.print(f"characters sent: {sent}; fields: {counts or 'none'}", markup=False)
@@ -71,24 +78,27 @@ def print_results(
             markup=False,
         )
     if results[1:]:
-        table = Table(title="translations to push (dry run)" if dry_run else "translations pushed")
+        table = terminal.table("translations to push (dry run)" if dry_run else "translations pushed")
         if dry_run:
             counted = [("would push", "would_push"), ("unchanged", "unchanged")]
-            counted += [("after translation", "awaiting_translation"), ("unmatched", "unmatched")]
+            counted += [("awaiting", "awaiting_translation"), ("unmatched", "unmatched")]
         else:
             counted = [("pushed", "pushed"), ("unchanged", "unchanged"), ("unmatched", "unmatched")]
             counted += [("failed", "failed")]
-        for column in ("market", "store", "language", "outcome", *(header for header, _ in counted)):
-            table.add_column(column)
+        headers = [header for header, _ in counted]
+        terminal.columns(table, ["market", "store", "lang", "outcome", *headers], set(headers))
         for result in results[1:]:
             table.add_row(
                 result["market"],
                 result["store"],
                 str(result.get("language", "")),
-                result["outcome"] if result["outcome"] == "ok" else f"failed: {result['error']}",
+                result["outcome"],
                 *(str(result.get(key, "")) for _, key in counted),
             )
         out.print(table)
+        for result in results[1:]:
+            if result["outcome"] != "ok":
+                out.print(f"{result['market']}: failed: {result.get('error')}", markup=False)
         for push in pushes:
             for error in push.errors[:LISTED_PROBLEMS]:
                 out.print(f"{push.market}: {error}", markup=False)

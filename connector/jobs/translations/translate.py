@@ -166,8 +166,18 @@ def translation_counts(
         counts["rejections"] = [item(r, products) for r in rejected[:LISTED_PROBLEMS]]
     if dry_run:
         counts["dry_run"] = True
+        counts["characters_to_send"] = characters_to_send(run)
         counts["items"] = [item(r, products) for r in run.results]
     return counts
+
+
+def characters_to_send(run: TranslationRun) -> dict[str, int]:
+    """A dry run's bill: characters each provider would be sent (what is not in memory nor from people)."""
+    would: dict[str, int] = {}
+    for result in run.with_outcome(Outcome.PENDING):
+        if result.provider:
+            would[result.provider] = would.get(result.provider, 0) + (result.characters or 0)
+    return would
 
 
 def item(result: FieldTranslation, products: dict[str, SourceProduct]) -> dict[str, Any]:
