@@ -348,7 +348,7 @@ class Service:
         runtime: ClientRuntime,
         job: str,
         result: dict[str, Any],
-        seconds: float,
+        seconds: float = 0.0,
         failed_stores: set[str] | None = None,
     ) -> None:
         store = result.get("store")
@@ -460,58 +460,6 @@ class Service:
             report[runtime.config.client.name] = stores
         return report
 
-
-def log_run(client: str, job: str, result: dict[str, Any], seconds: float) -> None:
-    """One line per job run: client, store, job, outcome, counts, duration (fields of their own in JSON)."""
-    store = result.get("store") or "-"
-    name = result.get("job") or job
-    outcome = result.get("outcome", "unknown")
-    counts = {
-        key: value
-        for key, value in compact_counts(result).items()
-        if isinstance(value, int | float) and not isinstance(value, bool) and value
-    }
-    shown = ", ".join(f"{key} {value}" for key, value in counts.items()) or "nothing to do"
-    error = f": {result['error']}" if result.get("error") else ""
-    log.log(
-        logging.INFO if outcome in ("ok", "interrupted") else logging.WARNING,
-        "%s/%s %s %s in %.1f s (%s)%s",
-        client,
-        store,
-        name,
-        outcome,
-        seconds,
-        shown,
-        error,
-        extra={
-            "client": client,
-            "store": store,
-            "job": name,
-            "outcome": outcome,
-            "counts": counts,
-            "duration_seconds": round(seconds, 3),
-        },
-    )
-
-
-def run_once(configs: list[ClientConfig]) -> bool:
-    """`connector run --once`: every job of every client once, in the service's order, then exit. Like a
-    one-off sync, a store that refuses the connection or does not resolve fails at its first attempt."""
-    service = Service([c.path for c in configs])
-    service.start(configs, schedule=False)
-    ok = True
-    try:
-        with one_off_retries():
-            for runtime in list(service.clients.values()):
-                for job, stores, _ in runtime.planned_jobs():
-                    results = service.run_job(runtime.key, job, stores)
-                    ok = ok and all(result.get("outcome") == "ok" for result in results)
-    finally:
-        for runtime in service.clients.values():
-            runtime.alerts.flush()
-            runtime.close()
-    return ok
-
     def _account_channel(self, runtime: ClientRuntime, store: str, health: StoreHealth, result: dict) -> None:
         """An inventory channel set aside is said once when its outage starts and once when it ends; while
         it lasts the channel is tried every cycle with one attempt per request, so a dead store does not
@@ -554,6 +502,60 @@ def run_once(configs: list[ClientConfig]) -> bool:
                 if result.get("set_aside"):
                     adapter.attempts = 1
             health.set_aside = result.get("error", "inventory failed")
+
+
+def log_run(client: str, job: str, result: dict[str, Any], seconds: float) -> None:
+    """One line per job run: client, store, job, outcome, counts, duration (fields of their own in JSON)."""
+    store = result.get("store") or "-"
+    name = result.get("job") or job
+    outcome = result.get("outcome", "unknown")
+    counts = {
+        key: value
+        for key, value in compact_counts(result).items()
+        if isinstance(value, int | float) and not isinstance(value, bool) and value
+    }
+    shown = ", ".join(f"{key} {value}" for key, value in counts.items()) or "nothing to do"
+    error = f": {result['error']}" if result.get("error") else ""
+    if result.get("set_aside"):  # an inventory channel's outage is told when it starts and when it ends
+        error = ": set aside (the outage was logged when it began)"
+    log.log(
+        logging.INFO if outcome in ("ok", "interrupted") else logging.WARNING,
+        "%s/%s %s %s in %.1f s (%s)%s",
+        client,
+        store,
+        name,
+        outcome,
+        seconds,
+        shown,
+        error,
+        extra={
+            "client": client,
+            "store": store,
+            "job": name,
+            "outcome": outcome,
+            "counts": counts,
+            "duration_seconds": round(seconds, 3),
+        },
+    )
+
+
+def run_once(configs: list[ClientConfig]) -> bool:
+    """`connector run --once`: every job of every client once, in the service's order, then exit. Like a
+    one-off sync, a store that refuses the connection or does not resolve fails at its first attempt."""
+    service = Service([c.path for c in configs])
+    service.start(configs, schedule=False)
+    ok = True
+    try:
+        with one_off_retries():
+            for runtime in list(service.clients.values()):
+                for job, stores, _ in runtime.planned_jobs():
+                    results = service.run_job(runtime.key, job, stores)
+                    ok = ok and all(result.get("outcome") == "ok" for result in results)
+    finally:
+        for runtime in service.clients.values():
+            runtime.alerts.flush()
+            runtime.close()
+    return ok
 
 
 def _utc_in(seconds: float) -> datetime:

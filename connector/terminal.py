@@ -32,6 +32,7 @@ def stdout_console() -> Console:
 def table(title: str | None = None) -> Table:
     return Table(
         title=title,
+        min_width=len(title) if title else None,  # the title on one line, not wrapped to narrow columns
         title_justify="left",
         box=box.SIMPLE_HEAD,
         show_edge=False,

@@ -149,9 +149,9 @@ def test_first_sync_lists_only_channels_whose_quantity_differs_from_their_target
     assert run.returncode == 0
     table = run.stdout.split("inventory dry run")[0]
     assert "first sync: set to their target" in table
-    rows = [line.split() for line in table.splitlines() if line.strip().startswith("│ P-")]
+    rows = [line.split() for line in table.splitlines() if line.startswith("P-")]
     # pool 12 from us; fr shows 10 (target 12), de 10 (target 12 - buffer 2 = 10: agrees), us 12 (target 11)
-    assert sorted(tuple(r[1:8:2]) for r in rows) == sorted(
+    assert sorted(tuple(r) for r in rows) == sorted(
         [(sku, "fr", "10", "12") for sku in world.skus] + [(sku, "us", "12", "11") for sku in world.skus]
     )
 
