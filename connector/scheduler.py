@@ -415,8 +415,21 @@ class Service:
 
     @staticmethod
     def _alert_held(runtime: ClientRuntime, result: dict[str, Any]) -> None:
-        """Price changes the guardrail held: an incident per market until a run holds none."""
+        """Changes a guardrail held: an incident per channel (stock) or market (prices) until a run holds none."""
         job = str(result.get("job", ""))
+        if job == "inventory" and result.get("outcome") == "ok" and not result.get("dry_run"):
+            held, store = result.get("held") or [], result.get("store")
+            runtime.alerts.update(
+                "stock_held",
+                str(store),
+                active=bool(held),
+                detail=f"{runtime.config.client.name}/{store}: {len(held)} stock change(s) held by the guardrail "
+                f"(first: {held[0]['sku']} {held[0]['baseline']} to {held[0]['quantity']}, {held[0]['reason']}); "
+                "correct them in the store or fold them with `connector sync inventory --accept-stock-changes`"
+                if held
+                else "",
+            )
+            return
         if not job.startswith("prices:") or result.get("outcome") != "ok" or result.get("dry_run"):
             return
         market, held = job.split(":", 1)[1], int(result.get("held") or 0)
