@@ -99,9 +99,9 @@ def connector(*args, **options):
 
 
 def test_a_running_service_reports_health_alerts_once_and_recovers(sandbox, inbox, tmp_path):
-    revoked = "shpat_revoked_0123456789"
+    sandbox.stores["global"].control("auth", {"revoked": True})  # the app's access revoked: every call 401
     log_path = tmp_path / "service.log"
-    env = {**os.environ, "SANDBOX_GLOBAL_TOKEN": revoked}
+    env = dict(os.environ)
     with log_path.open("w") as log_file:
         service = subprocess.Popen(
             [sys.executable, "-m", "connector.cli", "--log-json", "run", "-c", str(sandbox.path),
@@ -127,7 +127,7 @@ def test_a_running_service_reports_health_alerts_once_and_recovers(sandbox, inbo
         assert wait_for(lambda: "pull:orders" in store("boutique")["last_success"], 60), stores()
         status, listed = stores()
         assert status == 200 and set(listed) == {"boutique", "de-shop", "global"}
-        assert listed["boutique"]["status"] == "ok" and "401" in listed["global"]["stopped"]
+        assert listed["boutique"]["status"] == "ok" and "refused" in listed["global"]["stopped"]
         strict, body = get(port, "/healthz?strict=1")
         assert strict == 503 and body["status"] == "stopped"
 
@@ -135,7 +135,7 @@ def test_a_running_service_reports_health_alerts_once_and_recovers(sandbox, inbo
         time.sleep(5)  # several more cycles of the stopped store: still one alert
         refused = [t for t in inbox.titles() if "credential refused" in t]
         assert refused == ["connector sandbox/global: credential refused"], inbox.titles()
-        assert revoked not in json.dumps(inbox.received)
+        assert os.environ["SANDBOX_GLOBAL_CLIENT_SECRET"] not in json.dumps(inbox.received)
 
         status_out = connector("status", "-c", str(sandbox.path), env={**env, "COLUMNS": "80"})
         assert status_out.returncode == 0, status_out.stderr
@@ -146,8 +146,8 @@ def test_a_running_service_reports_health_alerts_once_and_recovers(sandbox, inbo
         assert wait_for(lambda: store("de-shop")["late"], 60), stores()
         assert stores()[1]["de-shop"]["status"] == "degraded"
 
-        # the credential becomes valid; a reload (SIGHUP) lets the store run again: one recovery notice
-        sandbox.stores["global"].access_token = revoked
+        # the access is granted again; a reload (SIGHUP) lets the store run again: one recovery notice
+        sandbox.stores["global"].control("auth", {"revoked": False})
         service.send_signal(signal.SIGHUP)
         assert wait_for(lambda: any("recovered (credential refused)" in t for t in inbox.titles()), 60), (
             inbox.titles()
