@@ -180,17 +180,16 @@ def _print_summary(outcome: SyncOutcome, as_json: bool) -> None:
     pulls = [r for r in outcome.results if r["job"].startswith("pull:")]
     if pulls:
         table = Table(title="pull")
-        for column in ("store", "resource", "outcome", "read", "created", "updated", "unchanged", "skipped"):
-            table.add_column(
-                column, justify="right" if column in ("read", "created", "updated", "unchanged") else "left"
-            )
+        counted = ("read", "created", "updated", "unchanged", "written")
+        for column in ("store", "resource", "outcome", *counted, "skipped"):
+            table.add_column(column, justify="right" if column in counted else "left")
         for r in pulls:
             skipped = ", ".join(f"{k} {v}" for k, v in sorted(r.get("skipped", {}).items())) or "-"
             table.add_row(
                 r["store"],
                 r["resource"],
                 r["outcome"] if r["outcome"] == "ok" else f"failed: {r['error']}",
-                *(str(r.get(k, "")) for k in ("read", "created", "updated", "unchanged")),
+                *(str(r.get(k, "")) for k in counted),
                 skipped,
             )
         Console(file=sys.stdout).print(table)
