@@ -42,6 +42,7 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+RESOURCES = ("products", "orders", "customers")
 BASELINE = "9ac8828"  # main before the WooCommerce 10.3 work: per-product variations, page-number paging
 
 
@@ -316,26 +317,14 @@ def main() -> None:
             )
             for side in ("connector", "today"):
                 state = str(work / f"again-{side}.sqlite")
-                first = measure(
-                    {
-                        "side": side,
-                        "sim": fresh,
-                        "kind": "pull",
-                        "resources": ["products", "orders", "customers"],
-                        "state": state,
-                    },
-                    baseline,
-                )
-                again = measure(
-                    {
-                        "side": side,
-                        "sim": fresh,
-                        "kind": "pull",
-                        "resources": ["products", "orders", "customers"],
-                        "state": state,
-                    },
-                    baseline,
-                )
+                task = {
+                    "side": side,
+                    "sim": fresh,
+                    "kind": "pull",
+                    "resources": list(RESOURCES),
+                    "state": state,
+                }
+                first, again = measure(task, baseline), measure(task, baseline)
                 records = f"{again['written']} record rows written, " if again["written"] >= 0 else ""
                 print(
                     f"  {side}: {records}{again['total_changes']:,} rows changed by SQLite's count (cursors included; "

@@ -97,6 +97,19 @@ def pull(
                 state, adapter.name, resource, high_water, since, None, started, in_pass=True, checked=checked
             )
 
+    def save(resume: str | None) -> None:
+        _save_cursor(
+            state,
+            adapter.name,
+            resource,
+            high_water,
+            since,
+            resume,
+            started,
+            in_pass=resume is not None,
+            checked=checked,
+        )
+
     for page in adapter.read(resource, since, resume):
         with state.transaction():
             _store_page(state, adapter.name, resource, page, summary)
@@ -107,34 +120,14 @@ def pull(
                 # A change made while the pass ran may sit on a page already read: the next pass starts
                 # no later than this one began, so such a change is read then, never skipped.
                 high_water = min(high_water, started) if high_water else None
-            _save_cursor(
-                state,
-                adapter.name,
-                resource,
-                high_water,
-                since,
-                page.resume,
-                started,
-                in_pass=page.resume is not None,
-                checked=checked,
-            )
+            save(page.resume)
         summary.pages += 1
         if on_page:
             on_page(summary)
         if page.resume is None:
             checked = _find_removed(state, adapter, resource, since, checked, full=full, summary=summary)
             with state.transaction():
-                _save_cursor(
-                    state,
-                    adapter.name,
-                    resource,
-                    high_water,
-                    since,
-                    None,
-                    started,
-                    in_pass=False,
-                    checked=checked,
-                )
+                save(None)
     return summary
 
 
