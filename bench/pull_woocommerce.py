@@ -1,7 +1,7 @@
 """WooCommerce pull and stock reads: the connector against today's path and a naive client loop, in one run.
 
-"Today's path" is the connector as it was at a git revision (--baseline, default the commit before the
-WooCommerce 10.3 work): its `connector/` package is extracted from git into a temporary folder and run by the
+"Today's path" is the connector as it was at a git revision (--baseline, default the last one that read
+variations per product and paged by page number): its `connector/` package is extracted from git into a temporary folder and run by the
 same interpreter, so both sides read the same simulators. The naive loop is bench/pull.py's: the `woocommerce`
 package, 10 a page, plus one request per variable product for its variations.
 
@@ -43,7 +43,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 RESOURCES = ("products", "orders", "customers")
-BASELINE = "9ac8828"  # main before the WooCommerce 10.3 work: per-product variations, page-number paging
+BASELINE = "9ac8828"  # the last revision with per-product variations and page-number paging
 
 
 # --- the simulators, in a process of their own ---------------------------------------------------------------
