@@ -43,7 +43,8 @@ def check_stores(config: ClientConfig) -> list[CheckLine]:
                 CheckLine(
                     name,
                     True,
-                    f"reachable, authenticated, {info.platform} API {info.api_version}, currency {info.currency or '?'}",
+                    f"reachable, authenticated, {info.platform} API {info.api_version}, currency {info.currency or '?'}"
+                    + (f"; {info.detail}" if info.detail else ""),
                     _credential_notes(adapter, store),
                 )
             )

@@ -433,6 +433,23 @@ def _m_alert_incidents(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m_gone_records(db: sqlite_utils.Database) -> None:
+    # Products, variants and customers the store no longer has (deleted, or in its trash): their rows leave the
+    # tables every job reads, so nothing is planned for them, and are kept here as they were last held
+    # (`row`, JSON), with why and when they went. A record that comes back is read again and leaves this table.
+    db["gone_records"].create(
+        {"store": str, "resource": str, "id": str, "sku": str, "reason": str, "gone_at": str, "row": str},
+        pk=("store", "resource", "id"),
+        not_null={"reason", "gone_at"},
+    )
+
+
+def _m_variants_store_sku_index(db: sqlite_utils.Database) -> None:
+    # The duplicate-SKU check looks a page's SKUs up within one store; without this index SQLite took the
+    # (store, product_id) one and scanned every variant of the store for every page.
+    db["variants"].create_index(["store", "sku"], index_name="variants_store_sku", if_not_exists=True)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m1_runs_and_cursors,
     _m2_pulled_records,
@@ -447,6 +464,8 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m_run_owner,
     _m_compact_run_counts,
     _m_alert_incidents,
+    _m_gone_records,
+    _m_variants_store_sku_index,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 HEARTBEAT_FRESH_SECONDS = 90  # a service beats every 30 s: older than this, it is gone
@@ -722,6 +741,8 @@ def _open(path: Path) -> sqlite_utils.Database:
                 continue
             MIGRATIONS[number](db)
             conn.execute(f"pragma user_version = {number + 1}")
+    if version < SCHEMA_VERSION:
+        conn.execute("pragma optimize")  # statistics for the query planner once the schema changed
     return db
 
 

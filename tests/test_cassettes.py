@@ -10,6 +10,7 @@ import vcr
 from pydantic import SecretStr
 
 import connector.platforms.woocommerce  # noqa: F401 - strong OAuth nonces
+from connector.platforms.woocommerce import adapter as woocommerce_adapter
 from connector.platforms.woocommerce.adapter import WooCommerceAdapter
 from connector.platforms.woocommerce.config import WooCommerceStore
 
@@ -60,6 +61,7 @@ def test_recording_a_woocommerce_read_keeps_no_credential(simulators, tmp_path):
         assert secret not in text
     url = sim.base_url
     sim.stop()
+    woocommerce_adapter._variations_route.clear()  # a new process asks the route index again
     with woocommerce_recorder("none").use_cassette(str(cassette)) as played:
         adapter = WooCommerceAdapter("fr", store(url))
         adapter.attempts = 1
@@ -69,6 +71,7 @@ def test_recording_a_woocommerce_read_keeps_no_credential(simulators, tmp_path):
 
 def test_the_committed_woocommerce_cassette_replays_into_records():
     """cassettes/woocommerce/products.yaml: 12 products of a seeded simulator, recorded with the test above."""
+    woocommerce_adapter._variations_route.clear()
     with woocommerce_recorder("none").use_cassette(
         str(CASSETTES / "woocommerce" / "products.yaml")
     ) as played:

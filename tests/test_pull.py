@@ -79,8 +79,10 @@ def test_second_pull_reads_only_the_overlap_and_writes_nothing(woo, client_confi
             "select count(*) from products where kind = 'variable' and updated_at >= ?",
             [iso(high_water - OVERLAP)],
         ).fetchone()[0]
-    # one page per resource, plus the variations of variable products inside the overlap window
-    assert read_requests == 3 + variable_in_overlap
+    # one page per resource, one for the variations of the variable products inside the overlap window (10.3's
+    # /wc/v3/variations, 100 a page), one for what the store trashed since, for products and for orders
+    assert variable_in_overlap >= 1
+    assert read_requests == 3 + 1 + 2
 
 
 def test_changed_products_are_picked_up_by_the_next_pull(woo, client_config):
@@ -130,11 +132,13 @@ def test_crash_between_pages_rereads_one_page_and_never_skips(woo, client_config
     with open_state(config.state_path) as state:
         with pytest.raises(Crash):
             pull(state, adapter, "orders", on_page=crash_after_two_pages)
-        assert held(state, "orders", "fr") == 200
+        # each page after the first repeats the last record of the one before it (its anchor): 100 + 99
+        assert held(state, "orders", "fr") == 199
         cursor = json.loads(state.cursor("fr", "orders"))
-        assert cursor["resume"] == "2" and cursor["high_water"]
+        last_id = max(int(i) for (i,) in state.db.execute("select id from orders"))
+        assert cursor["resume"] == f"{last_id}@198" and cursor["high_water"]
         resumed = pull(state, adapter, "orders")
-        assert resumed.created == sim_counts(woo)["orders"] - 200
+        assert resumed.created == sim_counts(woo)["orders"] - 199
         assert held(state, "orders", "fr") == sim_counts(woo)["orders"]
         assert json.loads(state.cursor("fr", "orders"))["resume"] is None
 

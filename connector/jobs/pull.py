@@ -4,12 +4,22 @@ in the client's state.
 A pass reads the records modified since the store's high-water mark (less an overlap, for equal timestamps and
 clock skew), page by page. Each page commits in one transaction together with the cursor that covers it, so a
 crash re-reads at most one page and never skips one. Records already held with the same content are counted
-as unchanged and not written. Bad data is recorded as a data problem and the rest of the page goes on.
+as unchanged and not written: the content hash covers only what the connector keeps in its columns and
+variants (never the platform's JSON, whose unused parts, such as WooCommerce's shuffled related_ids, change on
+every read). The summary's `written` counts the record rows SQLite itself reports changed. Bad data is
+recorded as a data problem and the rest of the page goes on.
+
+Records removed from a store: once a pass ends, the ids the store moved to its trash since the pass's `since`
+(all, after a first pass) are asked where the platform tells, and once a day (and on a full pull) the ids the store lists are compared
+with the ids held. A product (with its variants) or a customer the store no longer has leaves the tables every
+job reads and is kept in `gone_records`; an order is kept, with status `trash` (or `deleted`), which reports
+do not count as a sale.
 
 Cursor (JSON, per store and resource):
   {"high_water": ISO time of the newest record committed (at a pass's end: no later than the pass began),
    "pass_since": the `since` of the pass under way, "resume": the adapter's position after the last page,
-   "pass_started": when the pass under way began (recorded before its first page), "in_pass": whether one is}
+   "pass_started": when the pass under way began (recorded before its first page), "in_pass": whether one is,
+   "ids_checked_at": when the held ids were last compared with the store's}
 """
 
 from __future__ import annotations
@@ -29,6 +39,8 @@ from connector.state import State, iso, parse_iso, to_json, utc_now
 log = logging.getLogger(__name__)
 
 OVERLAP = timedelta(minutes=5)
+ID_CHECK_EVERY = timedelta(hours=24)
+GONE_TABLES = {"products": "products", "customers": "customers"}
 
 
 @dataclass
@@ -40,6 +52,8 @@ class PullSummary:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    written: int = 0  # record rows SQLite reports inserted, updated or deleted
+    gone: int = 0  # records found removed from the store (marked gone, or orders marked trash/deleted)
     skipped: dict[str, int] = field(default_factory=dict)  # problem kind -> count
 
     def as_dict(self) -> dict[str, Any]:
@@ -51,6 +65,8 @@ class PullSummary:
             "created": self.created,
             "updated": self.updated,
             "unchanged": self.unchanged,
+            "written": self.written,
+            "gone": self.gone,
             "skipped": self.skipped,
         }
 
@@ -64,7 +80,9 @@ def pull(
     on_page: Callable[[PullSummary], None] | None = None,
 ) -> PullSummary:
     summary = PullSummary(adapter.name, resource)
-    cursor = {} if full else _load_cursor(state, adapter.name, resource)
+    held_cursor = _load_cursor(state, adapter.name, resource)
+    cursor = {} if full else held_cursor
+    checked = held_cursor.get("ids_checked_at")
     high_water = cursor.get("high_water")
     if cursor.get("resume") is not None:
         since, resume = _parse(cursor.get("pass_since")), cursor["resume"]
@@ -75,7 +93,22 @@ def pull(
         # operation the next pass takes over): its start still bounds what the next pass may skip.
         started = cursor.get("pass_started") if cursor.get("in_pass") else iso(utc_now())
         with state.transaction():
-            _save_cursor(state, adapter.name, resource, high_water, since, None, started, in_pass=True)
+            _save_cursor(
+                state, adapter.name, resource, high_water, since, None, started, in_pass=True, checked=checked
+            )
+
+    def save(resume: str | None) -> None:
+        _save_cursor(
+            state,
+            adapter.name,
+            resource,
+            high_water,
+            since,
+            resume,
+            started,
+            in_pass=resume is not None,
+            checked=checked,
+        )
 
     for page in adapter.read(resource, since, resume):
         with state.transaction():
@@ -87,20 +120,115 @@ def pull(
                 # A change made while the pass ran may sit on a page already read: the next pass starts
                 # no later than this one began, so such a change is read then, never skipped.
                 high_water = min(high_water, started) if high_water else None
-            _save_cursor(
-                state,
-                adapter.name,
-                resource,
-                high_water,
-                since,
-                page.resume,
-                started,
-                in_pass=page.resume is not None,
-            )
+            save(page.resume)
         summary.pages += 1
         if on_page:
             on_page(summary)
+        if page.resume is None:
+            checked = _find_removed(state, adapter, resource, since, checked, full=full, summary=summary)
+            with state.transaction():
+                save(None)
     return summary
+
+
+def _find_removed(
+    state: State,
+    adapter: StoreAdapter,
+    resource: Resource,
+    since: datetime | None,
+    checked: str | None,
+    *,
+    full: bool,
+    summary: PullSummary,
+) -> str | None:
+    """After a completed pass: what the store trashed since `since`, and (daily, or on a full pull) every held
+    id the store no longer lists. Answers when the ids were last compared."""
+    if resource not in ("products", "orders", "customers"):
+        return checked
+    now = utc_now()
+    trashed = adapter.trashed_ids(resource, since)
+    # A first pass has just read every record the store lists: the next comparison of ids is due a day later.
+    due = full or (since is not None and (checked is None or now - parse_iso(checked) >= ID_CHECK_EVERY))
+    listed = adapter.listed_ids(resource) if due else None
+    held = {row[0] for row in state.db.execute(f"select id from {resource} where store = ?", [adapter.name])}
+    removed = set(trashed or ()) & held
+    deleted: set[str] = set()
+    if listed is not None:
+        missing = held - listed - removed
+        in_trash = adapter.trashed_ids(resource, None) if missing else set()
+        removed |= missing & (in_trash or set())
+        deleted = missing - removed
+    if removed or deleted:
+        with state.transaction():
+            before = state.db.conn.total_changes
+            if resource == "orders":
+                _mark_orders(state, adapter.name, removed, "trash")
+                _mark_orders(state, adapter.name, deleted, "deleted")
+            else:
+                _mark_gone(state, adapter.name, resource, removed, "trashed")
+                _mark_gone(state, adapter.name, resource, deleted, "deleted")
+            summary.written += state.db.conn.total_changes - before
+        summary.gone += len(removed | deleted)
+        log.info(
+            "%s %s: %d trashed and %d deleted in the store since last seen",
+            adapter.name,
+            resource,
+            len(removed),
+            len(deleted),
+        )
+    return iso(now) if listed is not None or since is None else checked
+
+
+def _mark_orders(state: State, store: str, ids: set[str], status: str) -> None:
+    """A removed order stays (reports list it under its status, never as a sale); its hash is cleared so that
+    an order taken back out of the trash is written again when it is next read."""
+    state.db.conn.executemany(
+        "update orders set status = ?, raw_hash = '' where store = ? and id = ? and status != ?",
+        [(status, store, order_id, status) for order_id in sorted(ids)],
+    )
+
+
+def _mark_gone(state: State, store: str, resource: str, ids: set[str], reason: str) -> None:
+    now = iso(utc_now())
+    for record_id in sorted(ids):
+        row = state.db.execute(f"select * from {resource} where store = ? and id = ?", [store, record_id])
+        columns = [d[0] for d in row.description]
+        values = row.fetchone()
+        if values is None:
+            continue
+        held = dict(zip(columns, values, strict=True))
+        held.pop("raw", None)
+        gone = [(store, resource, record_id, None, reason, now, to_json(held))]
+        if resource == "products":
+            variants = state.db.execute(
+                "select id, sku, price, stock from variants where store = ? and product_id = ?",
+                [store, record_id],
+            ).fetchall()
+            gone += [
+                (
+                    store,
+                    "variants",
+                    vid,
+                    sku,
+                    reason,
+                    now,
+                    to_json({"product_id": record_id, "price": price, "stock": stock}),
+                )
+                for vid, sku, price, stock in variants
+            ]
+            state.db.execute("delete from variants where store = ? and product_id = ?", [store, record_id])
+        state.db.conn.executemany(_GONE_UPSERT, gone)
+        state.db.execute(f"delete from {resource} where store = ? and id = ?", [store, record_id])
+        # its open data problems went with it
+        state.db.conn.executemany(
+            "update data_problems set resolved_at = ? where store = ? and ref = ? and resolved_at is null",
+            [(now, store, ref) for ref in (record_id, *(g[2] for g in gone[1:]))],
+        )
+
+
+_GONE_UPSERT = """insert into gone_records (store, resource, id, sku, reason, gone_at, row) values (?, ?, ?, ?, ?, ?, ?)
+    on conflict (store, resource, id) do update set sku = excluded.sku, reason = excluded.reason,
+    gone_at = excluded.gone_at, row = excluded.row"""
 
 
 def _save_cursor(
@@ -113,6 +241,7 @@ def _save_cursor(
     started: str,
     *,
     in_pass: bool,
+    checked: str | None,
 ) -> None:
     position = {
         "high_water": high_water,
@@ -120,6 +249,7 @@ def _save_cursor(
         "resume": resume,
         "pass_started": started,
         "in_pass": in_pass,
+        "ids_checked_at": checked,
     }
     state.set_cursor(store, resource, json.dumps(position))
 
@@ -152,11 +282,18 @@ def _store_page(state: State, store: str, resource: str, page: Page, summary: Pu
         summary.updated += row["id"] in held
         changed.append((record, row))
     if changed:
-        state.db[resource].upsert_all([row for _, row in changed], pk=("store", "id"))
+        before = state.db.conn.total_changes
+        _upsert(state, resource, [row for _, row in changed])
         if resource == "products":
             _store_variants(state, store, [record for record, _ in changed])
         elif resource == "orders":
             _store_lines(state, store, [record for record, _ in changed])
+        if resource in GONE_TABLES:  # a record the store lists again is no longer gone
+            back = [(store, resource, row["id"]) for _, row in changed if row["id"] not in held]
+            state.db.conn.executemany(
+                "delete from gone_records where store = ? and resource = ? and id = ?", back
+            )
+        summary.written += state.db.conn.total_changes - before
     _record_problems(state, store, resource, problems, summary)
     _resolve_fixed(state, store, resource, _refs(page.records), {(p.kind, p.ref) for p in problems})
 
@@ -181,8 +318,9 @@ def _duplicate_skus(state: State, store: str, products: list[Product]) -> list[D
     owner: dict[str, str] = {}  # sku -> a variant already held for it, outside the products of this page
     for start in range(0, len(skus), 500):
         chunk = skus[start : start + 500]
-        rows = state.db.execute(
-            f"select sku, id, product_id from variants where store = ? and sku in ({','.join('?' * len(chunk))})",
+        rows = state.db.execute(  # on the (store, sku) index: a lookup per SKU, not a scan of the store
+            f"select sku, id, product_id from variants indexed by variants_store_sku "
+            f"where store = ? and sku in ({','.join('?' * len(chunk))})",
             [store, *chunk],
         )
         for sku, variant_id, product_id in rows:
@@ -204,14 +342,45 @@ def _duplicate_skus(state: State, store: str, products: list[Product]) -> list[D
 
 
 def _store_variants(state: State, store: str, products: list[Product]) -> None:
-    for product in products:
-        keep = [v.id for v in product.variants]
-        marks = ",".join("?" * len(keep)) or "''"
-        state.db.execute(
-            f"delete from variants where store = ? and product_id = ? and id not in ({marks})",
-            [store, product.id, *keep],
+    """A product's variants as read; those it no longer has (a variation deleted) are marked gone."""
+    ids = [product.id for product in products]
+    keep = {v.id for product in products for v in product.variants}
+    held: list[tuple[str, str, str | None, str | None, int | None]] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        held += state.db.execute(
+            f"select id, product_id, sku, price, stock from variants where store = ? "
+            f"and product_id in ({','.join('?' * len(chunk))})",
+            [store, *chunk],
+        ).fetchall()
+    dropped = [row for row in held if row[0] not in keep]
+    if dropped:
+        now = iso(utc_now())
+        state.db.conn.executemany(
+            _GONE_UPSERT,
+            [
+                (
+                    store,
+                    "variants",
+                    vid,
+                    sku,
+                    "deleted",
+                    now,
+                    to_json({"product_id": pid, "price": price, "stock": stock}),
+                )
+                for vid, pid, sku, price, stock in dropped
+            ],
         )
-    state.db["variants"].upsert_all(
+        state.db.conn.executemany(
+            "delete from variants where store = ? and id = ?", [(store, row[0]) for row in dropped]
+        )
+    state.db.conn.executemany(
+        "delete from gone_records where store = ? and resource = 'variants' and id = ?",
+        [(store, vid) for vid in sorted(keep - {row[0] for row in held})],
+    )
+    _upsert(
+        state,
+        "variants",
         [
             {
                 "store": store,
@@ -233,31 +402,46 @@ def _store_variants(state: State, store: str, products: list[Product]) -> None:
             for product in products
             for v in product.variants
         ],
-        pk=("store", "id"),
+    )
+
+
+def _upsert(state: State, table: str, rows: list[dict[str, Any]]) -> None:
+    """Rows keyed by (store, id) in one statement each (executemany ... ON CONFLICT), not an insert attempt
+    followed by an update per row."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in ("store", "id"))
+    state.db.conn.executemany(
+        f"insert into {table} ({', '.join(columns)}) values ({', '.join('?' * len(columns))}) "
+        f"on conflict (store, id) do update set {updates}",
+        [[row[c] for c in columns] for row in rows],
     )
 
 
 def _store_lines(state: State, store: str, orders: list[Order]) -> None:
-    for order in orders:
-        state.db.execute("delete from order_lines where store = ? and order_id = ?", [store, order.id])
-    state.db["order_lines"].insert_all(
+    state.db.conn.executemany(
+        "delete from order_lines where store = ? and order_id = ?", [(store, order.id) for order in orders]
+    )
+    state.db.conn.executemany(
+        "insert into order_lines (store, order_id, line_no, sku, product_id, variant_id, quantity, unit_price, "
+        "total, name) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            {
-                "store": store,
-                "order_id": order.id,
-                "line_no": number,
-                "sku": line.sku,
-                "product_id": line.product_id,
-                "variant_id": line.variant_id,
-                "quantity": line.quantity,
-                "unit_price": _money(line.unit_price),
-                "total": _money(line.total),
-                "name": line.name,
-            }
+            (
+                store,
+                order.id,
+                number,
+                line.sku,
+                line.product_id,
+                line.variant_id,
+                line.quantity,
+                _money(line.unit_price),
+                _money(line.total),
+                line.name,
+            )
             for order in orders
             for number, line in enumerate(order.lines)
         ],
-        pk=("store", "order_id", "line_no"),
     )
 
 
@@ -307,11 +491,7 @@ def _hash(payload: dict[str, Any]) -> str:
 
 
 def _product_row(store: str, product: Product) -> dict[str, Any]:
-    variants = [
-        {**{k: v for k, v in vars(variant).items() if k != "raw"}, "raw": variant.raw}
-        for variant in product.variants
-    ]
-    return {
+    row = {
         "store": store,
         "id": product.id,
         "title": product.title,
@@ -320,9 +500,10 @@ def _product_row(store: str, product: Product) -> dict[str, Any]:
         "updated_at": iso(product.updated_at),
         "description_html": product.description_html,
         "short_description_html": product.short_description_html,
-        "raw_hash": _hash({"raw": product.raw, "variants": variants}),
-        "raw": to_json(product.raw),
     }
+    # What the connector keeps (the columns and the variants' fields), never the platform's JSON.
+    variants = [{k: v for k, v in vars(variant).items() if k != "raw"} for variant in product.variants]
+    return {**row, "raw_hash": _hash({**row, "variants": variants}), "raw": to_json(product.raw)}
 
 
 def _order_row(store: str, order: Order) -> dict[str, Any]:
@@ -332,7 +513,7 @@ def _order_row(store: str, order: Order) -> dict[str, Any]:
     return {
         **row,
         "store": store,
-        "raw_hash": _hash({"raw": order.raw, "lines": [vars(line) for line in order.lines]}),
+        "raw_hash": _hash({**row, "lines": [vars(line) for line in order.lines]}),
         "raw": to_json(order.raw),
     }
 

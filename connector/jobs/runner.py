@@ -213,7 +213,7 @@ def _print_summary(outcome: SyncOutcome, as_json: bool, wide: bool = False) -> N
         return
     console = terminal.stdout_console()
     table = terminal.table("pull")
-    numbers = ("read", "created", "updated", "unchanged")
+    numbers = ("read", "created", "updated", "unchanged", "written")
     terminal.columns(table, ["store", "resource", "outcome", *numbers, "skipped"], set(numbers))
     failures = []
     for r in pulls:

@@ -39,6 +39,7 @@ class StoreInfo:
     api_version: str
     currency: str | None
     name: str = ""
+    detail: str = ""  # what else `connector check` should say about how the store is read
 
 
 @dataclass(frozen=True)
@@ -261,6 +262,16 @@ class StoreAdapter(ABC):
         "translations", "tagging") write, one sentence each naming the key or scope to replace; [] when
         nothing is missing. Never changes anything on the store."""
         raise NotImplementedError(f"{self.platform}: missing_write_access is not implemented")
+
+    def trashed_ids(self, resource: Resource, since: datetime | None) -> set[str] | None:
+        """Ids of records moved to the store's trash at or after `since` (all when None); None when the
+        platform cannot tell. A trashed record leaves the listings `read` pages through."""
+        return None
+
+    def listed_ids(self, resource: Resource) -> set[str] | None:
+        """Every id the store lists now for `resource` (what `read` would bring on a full pass); None when
+        the platform cannot tell cheaply. Compared with the held ids, it finds records removed from the store."""
+        return None
 
     def close(self) -> None:  # noqa: B027 - optional hook
         pass

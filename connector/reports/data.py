@@ -133,7 +133,9 @@ def load_abandoned_checkouts(
 ) -> list[AbandonedCheckout] | None:
     """None until a store's abandoned checkouts have been pulled (only Shopify offers them). A checkout that
     later became an order is left out: its sale is already among the orders."""
-    pulled = state.db.execute("select count(*) from cursors where resource = 'abandoned_checkouts'").fetchone()[0]
+    pulled = state.db.execute(
+        "select count(*) from cursors where resource = 'abandoned_checkouts'"
+    ).fetchone()[0]
     if not pulled:
         return None
     where, params = ("and store = ?", [store]) if store else ("", [])

@@ -18,7 +18,6 @@ from sqlite_utils import Database
 TABLE = "translation_memory"
 
 
-
 def source_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

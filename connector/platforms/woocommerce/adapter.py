@@ -1,18 +1,39 @@
-"""WooCommerce adapter: wc/v3 through the `woocommerce` package (Basic auth over https, OAuth 1.0a over http).
+"""WooCommerce adapter: REST wc/v3 over one keep-alive session per store (Basic auth over https, OAuth 1.0a
+over http; see transport.py).
 
-Reading: pages of 100 ordered by id inside a `modified_after` window with `dates_are_gmt=true`. Ordering by
-date would duplicate and skip records that share a timestamp across a page boundary; ordering by id with a
-fixed window only grows at the end while a pass runs. Variable products need one request per product for
-their variations: wc/v3 has no endpoint listing variations across products.
+Reading: id-ordered listings (`orderby=id&order=asc`) inside a `modified_after` window with
+`dates_are_gmt=true`, each page anchored on the last id read (paging.py), so a record deleted or trashed during
+a pass, or between a crash and the resume, can never hide another; up to `requests_in_flight` pages in flight.
+Ordering by date would duplicate and skip records that share a timestamp across a page boundary. Every list
+read names the fields it keeps (`_fields`), and product texts are read with `context=edit`: the default
+`view` context renders them (wpautop, wptexturize, shortcodes; recorded in 50b/50c), and the connector keeps
+and re-publishes what is stored.
+
+Variations: WooCommerce 10.3 added GET /wc/v3/variations (woocommerce PR #60727; its controller extends the
+per-product one without a product_id, so `parent=` filters by parent:
+https://github.com/woocommerce/woocommerce/blob/trunk/plugins/woocommerce/includes/rest-api/Controllers/Version3/class-wc-rest-variations-controller.php).
+The route index (GET /wp-json/wc/v3, recorded in 59c) tells whether a store has it, once per store and process.
+With it, the variations of a page's variable products come in pages of 100 (`parent=` their ids); without it
+(WooCommerce before 10.3), one request per variable product, several in flight. A variation's change also
+bumps its parent's modification date (WC_Product_Variable::sync saves the parent), so incremental reads of
+products catch it.
+
 Customers have no modification filter in wc/v3: every pass reads them all by id and keeps those modified
-since the window start; unchanged ones cost no state write.
+since the window start; unchanged ones cost no state write. `role=all` also lists the site's administrators
+and other staff: only people who bought (`is_paying_customer`) or who have the customer role are kept.
 Abandoned checkouts: WooCommerce core has no abandoned-checkout API (wc/v3 knows only orders, and an unpaid
 checkout leaves at most a `pending` or `checkout-draft` order, which is an order, not a checkout); carts live
 in plugins with APIs of their own. `read("abandoned_checkouts", ...)` yields nothing and the resource is not
 in `resources`, so the runner and the service never ask for it.
 
+Removed records: a trashed product or order leaves the default listings (`status` any) but is listed with
+`status=trash` (recorded in 55d), which `trashed_ids` reads; a deleted one is found by `listed_ids`.
+
 Writing: `products/batch` for simple products and `products/<id>/variations/batch` per parent, at most 100
-objects a request; a batch answers per item. WooCommerce has no compare-and-set for stock.
+objects a request; a batch answers per item. products/batch refuses variation ids (recorded in 53-53f).
+WooCommerce has no compare-and-set for stock. A key with read access only is refused on any write, also on an
+empty `POST products/batch`, which a read_write key answers `[]` without changing anything (52-52d): the
+write-permission probe of `missing_write_access`.
 """
 
 from __future__ import annotations
@@ -20,14 +41,15 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import requests
-import woocommerce
 
 from connector.platforms.base import (
     LIST_AND_SALE,
@@ -53,20 +75,61 @@ from connector.platforms.errors import (
 )
 from connector.platforms.retry import retrying
 from connector.platforms.woocommerce import normalise
+from connector.platforms.woocommerce.paging import PAGE_SIZE, Position, anchored_pages
+from connector.platforms.woocommerce.transport import Transport
 from connector.records import StockLevel
 
 log = logging.getLogger(__name__)
 
 _ID_SEGMENT = re.compile(r"/\d+")
-PAGE_SIZE = 100
 BATCH_LIMIT = 100
 STOCK_MARK_KEY = "_connector_stock_write"  # product meta: mark of the last stock write
+VARIATIONS_ROUTE = "/wc/v3/variations"
 WRITING_JOBS = {
     "inventory": "stock",
     "prices": "prices",
     "translations": "translated texts",
     "tagging": "order notes",
 }
+
+# What the connector keeps of each record (normalise.py); every list read asks for these only.
+_VARIANT = "id,parent_id,sku,regular_price,sale_price,manage_stock,stock_quantity,weight,meta_data,attributes,date_modified_gmt"
+FIELDS = {
+    "products": (
+        "id,name,type,status,date_created_gmt,date_modified_gmt,description,short_description,variations,"
+        "sku,regular_price,sale_price,manage_stock,stock_quantity,weight,meta_data,attributes,parent_id"
+    ),
+    "variations": _VARIANT,
+    "orders": (
+        "id,number,status,currency,total,total_tax,shipping_total,discount_total,date_created_gmt,"
+        "date_modified_gmt,customer_id,billing,shipping,line_items,refunds"
+    ),
+    "customers": "id,email,role,is_paying_customer,billing,shipping,date_created_gmt,date_modified_gmt",
+}
+_STOCK = "id,parent_id,type,sku,manage_stock,stock_quantity,meta_data,variations"
+_PRICES = "id,type,sku,regular_price,sale_price"
+
+_VARIATIONS = "__connector_variations"  # where a fetched page of products carries its variations
+
+# Whether each store (by API base URL) serves GET /wc/v3/variations: asked once per store and process.
+_variations_route: dict[str, bool] = {}
+_route_lock = threading.Lock()
+
+
+class _InThisThread(Executor):
+    """Runs each call at once in the calling thread: for reads made inside a worker of the pool, which must
+    never wait on the pool itself."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to whoever reads the result, as the pool would
+            future.set_exception(exc)
+        return future
+
+
+INLINE = _InThisThread()
 
 
 # The connector's field names -> a WooCommerce product's fields.
@@ -84,14 +147,22 @@ class WooCommerceAdapter(StoreAdapter):
     def __init__(self, name: str, config: Any, *, cost_meta_key: str = "_cost"):
         super().__init__(name, config)
         self.cost_meta_key = cost_meta_key
-        self.api = woocommerce.API(
-            url=config.url,
-            consumer_key=config.consumer_key.get_secret_value(),
-            consumer_secret=config.consumer_secret.get_secret_value(),
-            version=config.api_version,
-            timeout=config.timeout,
-            verify_ssl=config.verify_tls,
-        )
+        self.in_flight = int(getattr(config, "requests_in_flight", 4) or 1)
+        self.transport = Transport(config, pool_size=self.in_flight)
+        self._pool: ThreadPoolExecutor | None = None
+        self._count_lock = threading.Lock()
+
+    @property
+    def pool(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.in_flight, thread_name_prefix=f"wc-{self.name}")
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self.transport.close()
 
     # --- requests -----------------------------------------------------------------------------------------
 
@@ -101,12 +172,10 @@ class WooCommerceAdapter(StoreAdapter):
 
         @retrying(self.attempts, store=self.name)
         def once():
-            self.requests.count(route, write=method != "GET")
+            with self._count_lock:
+                self.requests.count(route, write=method != "GET")
             try:
-                if data is None:
-                    response = getattr(self.api, method.lower())(endpoint, params=dict(params or {}))
-                else:
-                    response = getattr(self.api, method.lower())(endpoint, data, params=dict(params or {}))
+                response = self.transport.send(method, endpoint, params, data)
             except (
                 requests.ConnectionError,
                 requests.Timeout,
@@ -155,27 +224,76 @@ class WooCommerceAdapter(StoreAdapter):
             raise NotFoundError(self.name, message)
         raise BadRequestError(self.name, message)
 
-    def _pages(self, endpoint: str, params: dict, first_page: int = 1) -> Iterator[tuple[int, list, bool]]:
-        page = first_page
-        while True:
-            body, headers = self.call("GET", endpoint, params={**params, "per_page": PAGE_SIZE, "page": page})
-            if not isinstance(body, list):
-                raise BadResponseError(
-                    self.name, f"GET {endpoint}: expected a list, got {type(body).__name__}"
-                )
-            total_pages = int(headers.get("X-WP-TotalPages") or 0)
-            last = len(body) < PAGE_SIZE or page >= total_pages
-            yield page, body, last
-            if last:
-                return
-            page += 1
+    def _page_at(self, endpoint: str, params: dict, offset: int) -> tuple[list[dict], int]:
+        body, headers = self.call("GET", endpoint, params={**params, "per_page": PAGE_SIZE, "offset": offset})
+        if not isinstance(body, list):
+            raise BadResponseError(self.name, f"GET {endpoint}: expected a list, got {type(body).__name__}")
+        return body, int(headers.get("X-WP-Total") or 0)
+
+    def _listing(
+        self,
+        endpoint: str,
+        params: dict,
+        start: Position | None = None,
+        expected: int | None = None,
+        *,
+        pool: Executor | None = None,
+        expand: Callable[[list[dict]], None] | None = None,
+    ) -> Iterator[tuple[list[dict], Position, bool]]:
+        """An id-ordered listing, page by page, anchored (paging.py); `expand` completes each page in the
+        worker that fetched it (a page of products gets its variations there)."""
+        ordered = {**params, "orderby": "id", "order": "asc"}
+
+        def fetch(offset: int) -> tuple[list[dict], int]:
+            items, total = self._page_at(endpoint, ordered, offset)
+            if expand is not None:
+                # past the start, a page is kept only when its first record is one already read (paging.py)
+                expand(items[1:] if offset > 0 else items)
+            return items, total
+
+        return anchored_pages(
+            fetch,
+            start or Position(),
+            pool=pool or self.pool,
+            in_flight=1 if pool is INLINE else self.in_flight,
+            expected_total=expected,
+        )
+
+    def _all(
+        self, endpoint: str, params: dict, expected: int | None = None, *, pool: Executor | None = None
+    ) -> list[dict]:
+        listing = self._listing(endpoint, params, expected=expected, pool=pool)
+        return [item for items, _, _ in listing for item in items]
+
+    # --- what the store offers ----------------------------------------------------------------------------
+
+    def has_variations_endpoint(self) -> bool:
+        """Whether the store serves GET /wc/v3/variations (WooCommerce 10.3 and later), from its route index."""
+        key = self.transport.base
+        with _route_lock:
+            known = _variations_route.get(key)
+        if known is None:
+            body, _ = self.call("GET", "")
+            routes = body.get("routes", {}) if isinstance(body, dict) else {}
+            known = VARIATIONS_ROUTE in routes and "GET" in routes[VARIATIONS_ROUTE].get("methods", [])
+            with _route_lock:
+                _variations_route[key] = known
+        return known
 
     # --- contract -----------------------------------------------------------------------------------------
 
     def probe(self) -> StoreInfo:
         body, _ = self.call("GET", "data/currencies/current")
+        detail = (
+            "variations read through /wc/v3/variations (WooCommerce 10.3 or later)"
+            if self.has_variations_endpoint()
+            else "variations read one variable product at a time (no /wc/v3/variations: WooCommerce before 10.3)"
+        )
         return StoreInfo(
-            self.platform, self.config.api_version, body.get("code") if isinstance(body, dict) else None
+            self.platform,
+            self.config.api_version,
+            body.get("code") if isinstance(body, dict) else None,
+            detail=detail,
         )
 
     def missing_write_access(self, jobs: Collection[str]) -> list[str]:
@@ -199,56 +317,166 @@ class WooCommerceAdapter(StoreAdapter):
     def read(self, resource: Resource, since: datetime | None, resume: str | None = None) -> Iterator[Page]:
         if resource == "abandoned_checkouts":
             return  # no such API in WooCommerce core: see the module docstring
-        params: dict[str, Any] = {"orderby": "id", "order": "asc"}
+        params: dict[str, Any] = {"_fields": FIELDS[resource]}
         if since is not None and resource != "customers":
             params.update(modified_after=_wc_time(since), dates_are_gmt="true")
         if resource == "customers":
             params["role"] = "all"
-        first = int(resume) + 1 if resume else 1
-        for number, body, last in self._pages(resource, params, first):
+        if resource == "products":
+            params["context"] = "edit"
+        expand = self._attach_variations if resource == "products" else None
+        for items, position, last in self._listing(resource, params, Position.parse(resume), expand=expand):
             problems: list[DataProblem] = []
             if resource == "products":
-                records = [self._product(item, problems) for item in body]
+                records = self._products(items, problems)
             elif resource == "orders":
-                records = [normalise.order(item, problems) for item in body]
+                records = [normalise.order(item, problems) for item in items]
             else:
-                records = [normalise.customer(item) for item in body]
+                records = [normalise.customer(item) for item in items if _kept_customer(item)]
                 if since is not None:
                     records = [c for c in records if c.updated_at >= since]
-            yield Page(records, problems, None if last else str(number))
+            yield Page(records, problems, None if last else position.token())
 
-    def _product(self, body: dict, problems: list[DataProblem]):
-        variations: list[dict] = []
-        if body.get("type") == "variable" and body.get("variations"):
-            for _, page, _ in self._pages(
-                f"products/{body['id']}/variations", {"orderby": "id", "order": "asc"}
-            ):
-                variations += page
-        return normalise.product(body, variations, self.cost_meta_key, problems)
+    def _attach_variations(self, items: list[dict]) -> None:
+        """In the worker that fetched a page of products: the variations of its variable products, read one
+        request after another there (the pool's other workers fetch the next pages meanwhile)."""
+        parents = [item for item in items if item.get("type") == "variable" and item.get("variations")]
+        found = self._variations_of(
+            parents, {"_fields": FIELDS["variations"], "context": "edit"}, pool=INLINE
+        )
+        for item in parents:
+            item[_VARIATIONS] = found.get(item["id"], [])
+
+    def _products(self, items: list[dict], problems: list[DataProblem]):
+        return [
+            normalise.product(item, item.pop(_VARIATIONS, []), self.cost_meta_key, problems) for item in items
+        ]
+
+    def _variations_of(
+        self, parents: list[dict], params: dict, *, pool: Executor | None = None
+    ) -> dict[int, list[dict]]:
+        """The variations of these variable products, by parent id: in pages of 100 from /wc/v3/variations
+        where the store has it, else one request per product, on `pool` (`requests_in_flight` at a time)."""
+        pool = pool or self.pool
+        found: dict[int, list[dict]] = defaultdict(list)
+        if not parents:
+            return found
+        if self.has_variations_endpoint():
+            expected = sum(len(p["variations"]) for p in parents)
+            query = {**params, "parent": ",".join(str(p["id"]) for p in parents)}
+            for variation in self._counted("variations", query, expected, pool=pool):
+                found[int(variation["parent_id"])].append(variation)
+            return found
+        listings = [
+            (
+                parent,
+                pool.submit(
+                    self._counted,
+                    f"products/{parent['id']}/variations",
+                    params,
+                    len(parent["variations"]),
+                    pool=INLINE,
+                ),
+            )
+            for parent in parents
+            if len(parent["variations"]) < PAGE_SIZE
+        ]
+        for parent in parents:  # more than a page: from the main thread, whose listing uses the pool itself
+            if len(parent["variations"]) >= PAGE_SIZE:
+                found[int(parent["id"])] = self._counted(
+                    f"products/{parent['id']}/variations", params, PAGE_SIZE, pool=pool
+                )
+        for parent, listing in listings:
+            found[int(parent["id"])] = listing.result()
+        return found
+
+    def _counted(
+        self, endpoint: str, params: dict, expected: int, *, pool: Executor | None = None
+    ) -> list[dict]:
+        """A listing whose size the parent products tell: its pages asked at once, side by side (no overlap),
+        kept when together they hold exactly the total every one of them reports; otherwise (a variation
+        added or removed between two of them) read again page by page, anchored."""
+        ordered = {**params, "orderby": "id", "order": "asc"}
+        pages = max(1, -(-expected // PAGE_SIZE))
+        if pages == 1:
+            items, total = self._page_at(endpoint, ordered, 0)
+            answers = [(items, total)]
+        else:
+            futures = [
+                (pool or self.pool).submit(self._page_at, endpoint, ordered, k * PAGE_SIZE)
+                for k in range(pages)
+            ]
+            answers = [future.result() for future in futures]
+        items = {item["id"]: item for page, _ in answers for item in page}
+        totals = {total for _, total in answers}
+        if len(totals) == 1 and len(items) == totals.pop():
+            return [items[i] for i in sorted(items)]
+        return self._all(endpoint, params, pool=pool)
+
+    def trashed_ids(self, resource: Resource, since: datetime | None) -> set[str] | None:
+        """`status=trash` lists what the default listings leave out (recorded in 55d); customers cannot be
+        trashed in WooCommerce (recorded in 30)."""
+        if resource not in ("products", "orders"):
+            return None
+        params: dict[str, Any] = {"status": "trash", "_fields": "id"}
+        if since is not None:
+            params.update(modified_after=_wc_time(since), dates_are_gmt="true")
+        return {str(item["id"]) for item in self._all(resource, params)}
+
+    def listed_ids(self, resource: Resource) -> set[str] | None:
+        if resource == "abandoned_checkouts":
+            return None
+        if resource == "customers":
+            listed = self._all("customers", {"role": "all", "_fields": "id,role,is_paying_customer"})
+            return {str(item["id"]) for item in listed if _kept_customer(item)}
+        return {str(item["id"]) for item in self._all(resource, {"_fields": "id"})}
 
     def stock_levels(self, skus: Iterable[str] | None = None) -> Iterator[StockLevel]:
-        """By SKU list (the `sku` filter takes a comma list and finds variations too), 100 a request; all
-        products and variations when None. Each level carries the mark of the connector's last stock write."""
+        """By SKU list (the `sku` filter takes a comma list and finds variations too), 100 SKUs a request,
+        several in flight; every product and variation when None: the products listing and, on WooCommerce
+        10.3 and later, the /wc/v3/variations listing (two requests per 100 SKUs at most), else each variable
+        product's variations. Each level carries the mark of the connector's last stock write."""
         if skus is None:
-            for _, body, _ in self._pages("products", {"orderby": "id", "order": "asc"}):
-                for item in body:
-                    if item.get("type") != "variable":
-                        if item.get("sku"):
-                            yield _stock_level(item)
-                        continue
-                    if not item.get("variations"):
-                        continue
-                    endpoint = f"products/{item['id']}/variations"
-                    for _, page, _ in self._pages(endpoint, {"orderby": "id", "order": "asc"}):
-                        yield from (_stock_level(v, str(item["id"])) for v in page if v.get("sku"))
+            yield from self._all_stock_levels()
             return
+        for item in self._by_sku(skus, _STOCK):
+            if item.get("type") != "variable":
+                yield _stock_level(item)
+
+    def _all_stock_levels(self) -> Iterator[StockLevel]:
+        endpoint = self.has_variations_endpoint()
+        for items, _, _ in self._listing("products", {"_fields": _STOCK}):
+            variable = [item for item in items if item.get("type") == "variable"]
+            yield from (
+                _stock_level(item) for item in items if item.get("type") != "variable" and item.get("sku")
+            )
+            if not endpoint:
+                by_parent = self._variations_of(
+                    [v for v in variable if v.get("variations")], {"_fields": _STOCK}
+                )
+                for parent, variations in by_parent.items():
+                    yield from (_stock_level(v, str(parent)) for v in variations if v.get("sku"))
+        if endpoint:
+            for items, _, _ in self._listing("variations", {"_fields": _STOCK}):
+                yield from (_stock_level(v) for v in items if v.get("sku"))
+
+    def _by_sku(self, skus: Iterable[str], fields: str) -> Iterator[dict]:
+        """Products and variations holding these SKUs (trashed ones are not listed: recorded in 55f)."""
         wanted = sorted(set(skus))
-        for start in range(0, len(wanted), PAGE_SIZE):
-            chunk = set(wanted[start : start + PAGE_SIZE])
-            for _, body, _ in self._pages("products", {"sku": ",".join(sorted(chunk))}):
-                for item in body:
-                    if item.get("sku") in chunk and item.get("type") != "variable":
-                        yield _stock_level(item)
+        chunks = [wanted[start : start + PAGE_SIZE] for start in range(0, len(wanted), PAGE_SIZE)]
+        answers = [
+            (
+                chunk,
+                self.pool.submit(self._page_at, "products", {"sku": ",".join(chunk), "_fields": fields}, 0),
+            )
+            for chunk in chunks
+        ]
+        for chunk, answer in answers:
+            items, total = answer.result()
+            if total > len(items):
+                items = self._all("products", {"sku": ",".join(chunk), "_fields": fields}, expected=total)
+            keep = set(chunk)
+            yield from (item for item in items if item.get("sku") in keep)
 
     def write_stock(self, writes: list[StockWrite]) -> list[WriteOutcome]:
         """WooCommerce has no compare-and-set. Each write sends the change (`inventory_delta`, which the store
@@ -287,18 +515,14 @@ class WooCommerceAdapter(StoreAdapter):
         """(regular price, sale price) of each SKU as the store shows them now, 100 SKUs a request."""
         if market is not None:
             raise ValueError(f"{self.name}: WooCommerce has no markets; cannot read prices of {market!r}")
-        wanted = sorted(set(skus))
-        prices: dict[str, tuple[Decimal | None, Decimal | None]] = {}
-        for start in range(0, len(wanted), PAGE_SIZE):
-            chunk = wanted[start : start + PAGE_SIZE]
-            for _, body, _ in self._pages("products", {"sku": ",".join(chunk)}):
-                for item in body:
-                    if item.get("sku") in chunk and item.get("type") != "variable":
-                        prices[item["sku"]] = (
-                            self._price_value(item.get("regular_price")),
-                            self._price_value(item.get("sale_price")),
-                        )
-        return prices
+        return {
+            item["sku"]: (
+                self._price_value(item.get("regular_price")),
+                self._price_value(item.get("sale_price")),
+            )
+            for item in self._by_sku(skus, _PRICES)
+            if item.get("type") != "variable"
+        }
 
     @staticmethod
     def _price_text(amount: Decimal) -> str:
@@ -366,6 +590,11 @@ class WooCommerceAdapter(StoreAdapter):
                     else:
                         outcomes.append(WriteOutcome(sku, True))
         return outcomes
+
+
+def _kept_customer(item: dict) -> bool:
+    """People who bought or who have the customer role; `role=all` also lists administrators and staff."""
+    return item.get("role") == "customer" or item.get("is_paying_customer") is True
 
 
 def _stock_level(item: dict, parent_id: str | None = None) -> StockLevel:

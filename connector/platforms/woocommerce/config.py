@@ -18,6 +18,9 @@ class WooCommerceStore(Section):
     consumer_secret: SecretStr
     timeout: int = Field(default=30, ge=1, le=600)
     verify_tls: bool = True
+    # Reads that do not depend on each other sent at once (pages of a known total, variations of several
+    # products); 1 sends one at a time. Commit order and the cursor rules are kept (adapter.py, paging.py).
+    requests_in_flight: int = Field(default=4, ge=1, le=16)
 
     def model_post_init(self, context: Any) -> None:
         # Over https the pair travels as HTTP Basic: the base64 of key:secret is a secret as well.

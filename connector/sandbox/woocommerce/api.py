@@ -6,6 +6,7 @@ route, then the JSON body and the parameters, then the permission callback, then
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from typing import Any
 
 from ..server import InvalidJSONBody, Request, Response
 from . import render, writes
+from .fields import trim_fields
 from .listing import (
     CUSTOMER_ORDERBY,
     ORDER_LIST_STATUS,
@@ -20,7 +22,9 @@ from .listing import (
     PRODUCT_ORDERBY,
     PRODUCT_STATUS,
     ROLES,
+    VARIATION_ORDERBY,
     ListQuery,
+    id_list,
     page_of,
     paging_headers,
     parse_list_query,
@@ -93,7 +97,13 @@ def _batch(prefix: str) -> dict[str, tuple[str, str]]:
     return {method: (f"batch_{prefix}", "batch") for method in ("post", "put", "patch")}
 
 
+# The version a simulated store presents; GET /wc/v3/variations exists from 10.3 on (woocommerce PR #60727).
+DEFAULT_VERSION = "10.3.0"
+VARIATIONS_SINCE = (10, 3)
+
 ROUTES = [
+    _route("", "GET", get=("index", "public")),
+    _route("/variations", "GET", get=("list_all_variations", "list")),
     _route("/products", COLLECTION_METHODS, get=("list_products", "list"), post=("create_product", "create")),
     _route("/products/batch", BATCH_METHODS, **_batch("products")),
     _route("/products/<id>", ITEM_METHODS, **_item("product")),
@@ -160,9 +170,15 @@ class Call:
 
 
 class RestAPI:
-    def __init__(self, store: Store, currency: str) -> None:
+    def __init__(self, store: Store, currency: str, version: str = DEFAULT_VERSION) -> None:
         self.store = store
         self.currency = currency
+        self.version = version
+        self.rng = random.Random()  # related_ids come back in a new order on every request
+
+    def serves_variations(self) -> bool:
+        parts = tuple(int(p) for p in re.findall(r"\d+", self.version)[:2])
+        return parts >= VARIATIONS_SINCE
 
     def dispatch(self, request: Request, site: Site, authenticated: bool) -> Response:
         matched = match(request.path, request.method)
@@ -171,6 +187,10 @@ class RestAPI:
                 "rest_no_route", "No route was found matching the URL and request method.", 404, site.home
             )
         route, args = matched
+        if route.template == "/variations" and not self.serves_variations():
+            return wp_error(
+                "rest_no_route", "No route was found matching the URL and request method.", 404, site.home
+            )
         body: Any = {}
         content_type = (request.headers.get("Content-Type") or "").lower()
         if request.body.strip() and "json" in content_type:
@@ -191,15 +211,19 @@ class RestAPI:
         handler_name, permission = route.methods[request.method]
         handler: Callable[[Call], Response] = getattr(self, handler_name)
         try:
+            if request.method == "GET":
+                self._context(call)
             if permission == "list":
                 # collection parameters are validated before the permission callback runs
                 self._validate_list_params(call, handler_name)
+            if permission == "public":  # the namespace index has no permission callback
+                return self._trimmed(call, handler(call))
             if not authenticated:
                 code, message = DENIED[permission]
                 return Response(
                     401, {"code": code, "message": message, "data": {"status": 401}}, call.header()
                 )
-            return handler(call)
+            return self._trimmed(call, handler(call))
         except ParamError as invalid:
             response = invalid.response(site.home)
             response.headers["Allow"] = route.allow
@@ -207,10 +231,27 @@ class RestAPI:
         except WCError as error:
             return call.error(error)
 
+    @staticmethod
+    def _context(call: Call) -> str:
+        context = call.request.param("context") or "view"
+        if context not in ("view", "edit"):
+            raise ParamError({"context": ("rest_not_in_enum", "context is not one of view and edit.", None)})
+        return context
+
+    @staticmethod
+    def _trimmed(call: Call, response: Response) -> Response:
+        """`_fields=a,b` keeps only those keys of each item (rest_filter_response_fields, on every answer;
+        `_links` only when named): recorded in 54/54b."""
+        fields = call.request.param("_fields")
+        if fields and response.status < 300:
+            response.body = trim_fields(response.body, fields)
+        return response
+
     def _validate_list_params(self, call: Call, handler_name: str) -> None:
         parser = {
             "list_products": self._product_query,
             "list_variations": self._product_query,
+            "list_all_variations": self._variations_query,
             "list_orders": self._order_query,
             "list_customers": self._customer_query,
         }.get(handler_name)
@@ -226,6 +267,25 @@ class RestAPI:
             orderby=PRODUCT_ORDERBY,
             default_orderby="date",
             statuses=PRODUCT_STATUS,
+        )
+
+    def _variations_query(self, call: Call) -> ListQuery:
+        """GET /wc/v3/variations: the variations controller's parameters (orderby date, id, include, title,
+        slug, modified, menu_order; `parent` and `parent_exclude` id lists), recorded in 59c."""
+
+        def parents(request: Request, filters: dict, errors: dict) -> None:
+            for name in ("parent", "parent_exclude"):
+                ids = id_list(request, name, errors)
+                if ids:
+                    filters[name] = tuple(ids)
+
+        return parse_list_query(
+            call.request,
+            zone=call.site.zone,
+            orderby=VARIATION_ORDERBY,
+            default_orderby="date",
+            statuses=PRODUCT_STATUS,
+            extra=parents,
         )
 
     def _order_query(self, call: Call) -> ListQuery:
@@ -319,7 +379,13 @@ class RestAPI:
             )
         else:
             ids = select(store.products, query, matches=matches, sort_key=self._product_sort(query.orderby))
-        return self._paged(call, query, ids, lambda i: render.product(call.site, store, store.posts[i]))
+        edit = self._context(call) == "edit"
+        return self._paged(
+            call,
+            query,
+            ids,
+            lambda i: render.product(call.site, store, store.posts[i], edit=edit, rng=self.rng),
+        )
 
     def _product_sort(self, orderby: str) -> Callable[[ProductRecord], Any]:
         return {
@@ -342,7 +408,8 @@ class RestAPI:
 
     def get_product(self, call: Call) -> Response:
         record = self._product_or_error(call, 404)
-        return call.ok(render.product(call.site, self.store, record))
+        edit = self._context(call) == "edit"
+        return call.ok(render.product(call.site, self.store, record, edit=edit, rng=self.rng))
 
     def create_product(self, call: Call) -> Response:
         if call.body.get("id"):
@@ -364,7 +431,9 @@ class RestAPI:
 
     def delete_product(self, call: Call) -> Response:
         record = self._product_or_error(call, 404)
-        body = render.product(call.site, self.store, record)
+        # WC_REST_CRUD_Controller::delete_item renders the product, in the edit context, before it deletes or
+        # trashes it: the answer shows it as it was (recorded in 55b).
+        body = render.product(call.site, self.store, record, edit=True, rng=self.rng)
         if to_boolean(call.request.param("force", "false")):
             self.store.delete_product(record)
         else:
@@ -372,9 +441,7 @@ class RestAPI:
                 raise WCError(
                     "woocommerce_rest_already_trashed", "The product has already been deleted.", 410
                 )
-            record.status = "trash"
-            self.store.saved(record)
-            body = render.product(call.site, self.store, record)
+            self.store.trash(record)
         return call.ok(body)
 
     def batch_products(self, call: Call) -> Response:
@@ -384,6 +451,13 @@ class RestAPI:
 
         def update(item: dict) -> dict:
             record = self.store.product(_item_id(item))
+            if record is None and _item_id(item) in self.store.posts:  # a variation: recorded in 53-53f
+                raise WCError(
+                    "woocommerce_rest_invalid_product_id",
+                    "To manipulate product variations you should use the "
+                    "/products/&lt;product_id&gt;/variations/&lt;id&gt; endpoint.",
+                    404,
+                )
             if record is None:
                 raise WCError("woocommerce_rest_product_invalid_id", "Invalid ID.", 400)
             fields = coerce_batch_item(item, PRODUCT_SCHEMA)
@@ -435,7 +509,9 @@ class RestAPI:
                 answer.setdefault("delete", []).append(delete(record_id))
             except WCError as error:
                 answer.setdefault("delete", []).append({"id": record_id, "error": error.as_item()})
-        return call.ok(answer)
+        # Empty lists are filtered out before dispatch and an empty PHP array is a JSON list: `{}` and
+        # `{"update": []}` answer `[]` and change nothing (recorded in 52c/52d).
+        return call.ok(answer if answer else [])
 
     # -- variations ------------------------------------------------------------------------
 
@@ -477,6 +553,79 @@ class RestAPI:
             records=records,
         )
         return self._paged(call, query, ids, lambda i: render.variation(call.site, self.store, records[i]))
+
+    def list_all_variations(self, call: Call) -> Response:
+        """GET /wc/v3/variations (WooCommerce 10.3, PR #60727): every variation of the store, with parent_id.
+
+        Its controller extends the per-product one with no product_id, so `post_parent` is unset and
+        `parent` (post_parent__in) filters; `status` defaults to any, which leaves trash out; with `sku` the
+        query covers products and variations alike, as on products/<id>/variations:
+        https://github.com/woocommerce/woocommerce/blob/trunk/plugins/woocommerce/includes/rest-api/Controllers/Version3/class-wc-rest-variations-controller.php
+        """
+        query = self._variations_query(call)
+        store = self.store
+        filters = query.filters
+        statuses = filters.get("status", ("any",))
+        parents, excluded_parents = set(filters.get("parent", ())), set(filters.get("parent_exclude", ()))
+        skus = [sku.strip() for sku in filters["sku"].split(",")] if "sku" in filters else None
+
+        def matches(record: ProductRecord) -> bool:
+            if statuses == ("any",):
+                if record.status == "trash":
+                    return False
+            elif record.status not in statuses:
+                return False
+            if parents and record.parent_id not in parents:
+                return False
+            if record.parent_id in excluded_parents:
+                return False
+            if "stock_status" in filters and record.stock_status != filters["stock_status"]:
+                return False
+            return True
+
+        sort = self._product_sort(query.orderby)
+        if skus is not None:
+            ids = select(
+                None,
+                query,
+                matches=matches,
+                sort_key=sort,
+                narrowed=[store.sku_owner[sku] for sku in skus if sku in store.sku_owner],
+                records=store.posts,
+            )
+        elif parents:
+            narrowed = [v for p in sorted(parents) for v in getattr(store.posts.get(p), "variation_ids", ())]
+            ids = select(None, query, matches=matches, sort_key=sort, narrowed=narrowed, records=store.posts)
+        else:
+            ids = select(store.variations, query, matches=matches, sort_key=sort)
+
+        def one(record_id: int) -> dict:
+            record = store.posts[record_id]
+            if record.type != "variation":
+                return render.product(
+                    call.site, store, record, edit=self._context(call) == "edit", rng=self.rng
+                )
+            return render.variation(call.site, store, record, listed_alone=True)
+
+        return self._paged(call, query, ids, one)
+
+    def index(self, call: Call) -> Response:
+        """GET /wp-json/wc/v3: the namespace's routes, each with its methods (recorded in 59c, trimmed there)."""
+        routes: dict[str, Any] = {}
+        for route in ROUTES:
+            if route.template == "/variations" and not self.serves_variations():
+                continue
+            path = "/wc/v3" + re.sub(r"<(\w+)>", r"(?P<\1>[\\d]+)", route.template)
+            methods = [m for m in ("GET", "POST", "PUT", "PATCH", "DELETE") if m in route.methods]
+            entry: dict[str, Any] = {
+                "namespace": "wc/v3",
+                "methods": methods,
+                "endpoints": [{"methods": [m], "args": {}} for m in methods],
+            }
+            if "<" not in route.template:
+                entry["_links"] = {"self": [{"href": f"{call.site.api}{route.template}"}]}
+            routes[path] = entry
+        return call.ok({"namespace": "wc/v3", "routes": routes})
 
     def get_variation(self, call: Call) -> Response:
         return call.ok(render.variation(call.site, self.store, self._variation_or_error(call, 404)))

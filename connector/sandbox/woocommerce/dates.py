@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 # rest_parse_date() accepts RFC 3339 with an optional offset; WordPress stores whole seconds.
@@ -12,10 +13,12 @@ _REST_DATE = re.compile(
 )
 
 
+@lru_cache(maxsize=200_000)
 def format_gmt(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
+@lru_cache(maxsize=200_000)
 def format_local(epoch: int, zone: ZoneInfo) -> str:
     return datetime.fromtimestamp(epoch, zone).strftime("%Y-%m-%dT%H:%M:%S")
 

@@ -29,6 +29,7 @@ PRODUCT_ORDERBY = [
     "menu_order",
 ]
 ORDER_ORDERBY = ["date", "modified", "id", "include", "title", "slug"]
+VARIATION_ORDERBY = ["date", "id", "include", "title", "slug", "modified", "menu_order"]
 CUSTOMER_ORDERBY = ["id", "include", "name", "registered_date"]
 PRODUCT_STATUS = ["any", "future", "trash", "draft", "pending", "private", "publish"]
 ORDER_LIST_STATUS = ["any", "trash", *ORDER_STATUSES]
@@ -105,8 +106,8 @@ def parse_list_query(
     query.offset = integer("offset", None, None)
     query.order = enum("order", ["asc", "desc"]) or default_order
     query.orderby = enum("orderby", orderby) or default_orderby
-    query.include = _id_list(request, "include", errors)
-    query.exclude = _id_list(request, "exclude", errors)
+    query.include = id_list(request, "include", errors)
+    query.exclude = id_list(request, "exclude", errors)
 
     dates_are_gmt = False
     raw_gmt = request.param("dates_are_gmt")
@@ -157,7 +158,7 @@ def parse_list_query(
     return query
 
 
-def _id_list(request: Request, name: str, errors: dict) -> list[int]:
+def id_list(request: Request, name: str, errors: dict) -> list[int]:
     # PHP keeps the last `include=1,2`; `include[]=1&include[]=2` builds a list
     raw_values = request.query.get(name, [])[-1:] or request.query.get(f"{name}[]") or []
     ids: list[int] = []

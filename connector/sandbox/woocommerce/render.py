@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from .dates import format_gmt, format_local
 from .store import CustomerRecord, OrderRecord, ProductRecord, Store
+from .texts import autop, short_description, texturize
 
 CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF", "JPY": "¥", "SEK": "kr", "PLN": "zł"}
 ITEM_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -57,8 +58,11 @@ def _price_html(site: Site, low: str, high: str | None = None, regular: str | No
     return amount(low)
 
 
-def product(site: Site, store: Store, record: ProductRecord, *, edit: bool = False) -> dict[str, Any]:
-    """A product; `edit` is the context write answers use (raw rating, permalink template, slug)."""
+def product(
+    site: Site, store: Store, record: ProductRecord, *, edit: bool = False, rng: Any = None
+) -> dict[str, Any]:
+    """A product in the `view` context (texts rendered), or in `edit` (what is stored; write answers use it,
+    with the raw rating, permalink template and generated slug). `rng` shuffles related_ids."""
     is_variable = record.type == "variable"
     if is_variable:
         low, high = store.variable_price_range(record)
@@ -80,8 +84,10 @@ def product(site: Site, store: Store, record: ProductRecord, *, edit: bool = Fal
         "status": record.status,
         "featured": False,
         "catalog_visibility": "visible",
-        "description": record.description,
-        "short_description": record.short_description,
+        "description": record.description if edit else autop(record.description),
+        "short_description": (
+            record.short_description if edit else short_description(record.short_description)
+        ),
         "sku": record.sku,
         "price": price,
         "regular_price": regular_price,
@@ -132,7 +138,7 @@ def product(site: Site, store: Store, record: ProductRecord, *, edit: bool = Fal
         "grouped_products": [],
         "menu_order": 0,
         "price_html": price_html,
-        "related_ids": [],
+        "related_ids": store.related_ids(record, rng) if rng is not None else [],
         "meta_data": record.meta_data,
         "stock_status": record.stock_status,
         "has_options": is_variable,
@@ -152,7 +158,11 @@ def product(site: Site, store: Store, record: ProductRecord, *, edit: bool = Fal
     return body
 
 
-def variation(site: Site, store: Store, record: ProductRecord) -> dict[str, Any]:
+def variation(
+    site: Site, store: Store, record: ProductRecord, *, listed_alone: bool = False
+) -> dict[str, Any]:
+    """A variation; `listed_alone` for GET /wc/v3/variations (10.3), whose controller links each item to
+    variations/<id> and up to products/0 (it reads the parent from a route argument it does not have)."""
     parent = store.posts.get(record.parent_id)
     parent_slug = parent.slug if parent is not None else ""
     options = "&".join(
@@ -166,7 +176,7 @@ def variation(site: Site, store: Store, record: ProductRecord) -> dict[str, Any]
         "type": "variation",
         **site.dates("date_created", record.created),
         **site.dates("date_modified", record.modified),
-        "description": record.description,
+        "description": autop(texturize(record.description)),  # wc_format_content, in every context
         "permalink": f"{site.home}/product/{parent_slug}/?{options}",
         "sku": record.sku,
         "global_unique_id": "",
@@ -209,6 +219,12 @@ def variation(site: Site, store: Store, record: ProductRecord) -> dict[str, Any]
             "up": [{"href": f"{site.api}/products/{record.parent_id}"}],
         },
     }
+    if listed_alone:
+        body["_links"] = {
+            "self": [{"href": f"{site.api}/variations/{record.id}"}],
+            "collection": [{"href": f"{site.api}/variations"}],
+            "up": [{"href": f"{site.api}/products/0"}],
+        }
     for key, value in extra.items():
         if key in body:
             body[key] = value

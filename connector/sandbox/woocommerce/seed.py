@@ -335,6 +335,7 @@ def _add_variations(
         settle_stock(record)
         store.posts[record.id] = record
         store.sku_owner[record.sku] = record.id
+        store.variations.add(record)
         parent.variation_ids.append(record.id)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -24,7 +25,10 @@ __all__ = ["CheckoutRefused", "WooCommerceSim"]
 class WooCommerceSim(SandboxServer):
     """A simulated WooCommerce site. Platform API under /wp-json/wc/v3/, store actions as methods
     and under POST /__sandbox/<action>: seed, sell, restock, set_stock, stock, add_products,
-    touch, reset."""
+    add_user, touch, reset, version.
+
+    It presents WooCommerce 10.3 (with GET /wc/v3/variations) unless told otherwise:
+    `POST /__sandbox/version {"woocommerce": "10.0.2"}` makes it an older store without that route."""
 
     def __init__(
         self, name: str, *, currency: str = "EUR", timezone: str = "Europe/Paris", port: int = 0
@@ -40,6 +44,10 @@ class WooCommerceSim(SandboxServer):
         self.auth = Authenticator([read_write, read_only], lambda: self.clock())
         self.store = Store(self._now)
         self.api = api.RestAPI(self.store, currency)
+
+    @property
+    def woocommerce_version(self) -> str:
+        return self.api.version
 
     def _now(self) -> int:
         return int(self.clock())
@@ -86,6 +94,8 @@ class WooCommerceSim(SandboxServer):
             "touch": self.touch,
             "reset": self.reset,
             "keys": self.keys,
+            "version": self.version,
+            "add_user": self.add_user,
         }
         if action not in actions:
             raise KeyError(action)
@@ -103,8 +113,26 @@ class WooCommerceSim(SandboxServer):
         """An empty store (keys, faults and statistics are kept apart: see /__sandbox/reset)."""
         with self.lock:
             self.store = Store(self._now)
-            self.api = api.RestAPI(self.store, self.currency)
+            self.api = api.RestAPI(self.store, self.currency, self.api.version)
         return {"products": 0}
+
+    def version(self, woocommerce: str) -> dict[str, Any]:
+        """Present another WooCommerce version (before 10.3 there is no GET /wc/v3/variations)."""
+        if not re.fullmatch(r"\d+\.\d+(\.\d+)?", str(woocommerce)):
+            raise ValueError(f"woocommerce version {woocommerce!r} is not like 10.0.2")
+        with self.lock:
+            self.api.version = str(woocommerce)
+        return {"woocommerce": self.api.version, "variations_endpoint": self.api.serves_variations()}
+
+    def add_user(self, email: str, role: str = "customer", paying: bool = False) -> int:
+        """A WordPress user (an administrator, a shop manager, a subscriber ...) as wp-admin creates one."""
+        from .writes import create_customer
+
+        with self.lock:
+            user = create_customer(self.store, {"email": email})
+            user.role = str(role)
+            user.is_paying_customer = bool(paying)
+            return user.id
 
     def seed(
         self, products: int = 20, variants: int = 30, customers: int = 10, orders: int = 20, seed: int = 1

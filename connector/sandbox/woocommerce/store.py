@@ -188,6 +188,7 @@ class Store:
     def __init__(self, clock: Callable[[], int]) -> None:
         self.clock = clock
         self.products = Collection()  # top-level products only (simple, variable)
+        self.variations = Collection()  # every variation, for GET /wc/v3/variations (WooCommerce 10.3)
         self.posts: dict[int, ProductRecord] = {}  # products and variations by id
         self.sku_owner: dict[str, int] = {}
         self.orders = Collection()
@@ -198,6 +199,8 @@ class Store:
         self._next_user_id = 2  # user 1 is the shop admin
         self._next_item_id = 1  # order items, meta rows, notes
         self._next_category_id = 15
+        self._related: dict[int, list[int]] = {}
+        self._related_version = -1
 
     # -- ids -----------------------------------------------------------------------------
 
@@ -232,6 +235,7 @@ class Store:
         if record.type == "variation":
             parent = self.posts[record.parent_id]
             parent.variation_ids.append(record.id)
+            self.variations.add(record)
             self.sync_variable(parent, bump=True)
         else:
             self.products.add(record)
@@ -248,6 +252,7 @@ class Store:
         if record.type == "variation":
             parent = self.posts.get(record.parent_id)
             del self.posts[record.id]
+            self.variations.remove(record)
             if parent is not None:
                 parent.variation_ids.remove(record.id)
                 self.sync_variable(parent, bump=True)
@@ -294,7 +299,7 @@ class Store:
         settle_stock(record)
         now = self.clock()
         if record.type == "variation":
-            record.modified = now
+            self.variations.touch(record, now)
             parent = self.posts.get(record.parent_id)
             if parent is not None:
                 self.sync_variable(parent, bump=True)
@@ -302,6 +307,32 @@ class Store:
             if record.type == "variable":
                 self.sync_variable(record, bump=False)
             self.products.touch(record, now)
+
+    def trash(self, record: ProductRecord) -> None:
+        """wp_trash_post: status `trash` (the default listings leave it out, GET by id still answers); a
+        variable product's variations are trashed with it (WC_Post_Data::trash_post)."""
+        record.status = "trash"
+        for variation_id in record.variation_ids:
+            variation = self.posts.get(variation_id)
+            if variation is not None:
+                variation.status = "trash"
+                self.variations.touch(variation, self.clock())
+        self.saved(record)
+
+    def related_ids(self, record: ProductRecord, rng) -> list[int]:
+        """wc_get_related_products: up to 5 published products sharing a category, shuffled on every call
+        (filter woocommerce_product_related_posts_shuffle; recorded in 51/51b)."""
+        if self._related_version != self.products.version:
+            by_category: dict[int, list[int]] = {}
+            for other in self.products.records.values():
+                if other.status == "publish":
+                    for category_id in other.category_ids:
+                        by_category.setdefault(category_id, []).append(other.id)
+            self._related, self._related_version = by_category, self.products.version
+        pool = {i for c in record.category_ids for i in self._related.get(c, ())[:12]} - {record.id}
+        chosen = sorted(pool)[:5]
+        rng.shuffle(chosen)
+        return chosen
 
     def sync_variable(self, parent: ProductRecord, *, bump: bool) -> None:
         """WC_Product_Variable::sync: the parent's stock status follows its variations."""
