@@ -226,3 +226,13 @@ def test_several_servers_run_side_by_side():
         requests.post(f"{first.base_url}/items", json="a", timeout=5)
         assert first.port != second.port
         assert requests.get(f"{second.base_url}/items/1", timeout=5).status_code == 404
+
+
+def test_a_stopped_server_takes_its_kept_alive_connections_with_it():
+    server = CounterServer().start()
+    url = server.base_url
+    with requests.Session() as session:  # keep-alive: the second call would reuse the first connection
+        assert session.get(f"{url}/text", timeout=5).status_code == 200
+        server.stop()
+        with pytest.raises(requests.ConnectionError):
+            session.get(f"{url}/text", timeout=5)

@@ -13,10 +13,12 @@ the control API under `/__sandbox/`, which is never faulted and never counted:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
 import random
+import socket
 import threading
 from collections import Counter
 from collections.abc import Mapping
@@ -131,6 +133,7 @@ class SandboxServer:
         self._stopping = threading.Event()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._connections: set[socket.socket] = set()  # open (kept-alive) client connections
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -158,6 +161,13 @@ class SandboxServer:
         self._stopping.set()  # wakes requests stalled by a hang fault
         httpd.shutdown()
         httpd.server_close()
+        # A server that goes down takes its kept-alive connections with it: a client holding one must see
+        # the store gone, not go on being served by the connection's thread.
+        with self._stats_lock:
+            connections, self._connections = list(self._connections), set()
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
@@ -326,6 +336,16 @@ def _make_handler(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
         disable_nagle_algorithm = True
         server_version = "sandbox"
         sys_version = ""
+
+        def setup(self) -> None:
+            super().setup()
+            with server._stats_lock:
+                server._connections.add(self.connection)
+
+        def finish(self) -> None:
+            with server._stats_lock:
+                server._connections.discard(self.connection)
+            super().finish()
 
         def _dispatch(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
