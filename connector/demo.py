@@ -36,6 +36,7 @@ class DemoOutcome:
     writes_on_second_cycle: int = -1
     failed_jobs: list[str] = field(default_factory=list)
     tokens_issued: int = 0
+    tokens_refused: int = 0
 
 
 DEMO_TOKEN_TTL = 10.0  # seconds: the Shopify shop's access tokens expire, and are renewed, during the demo
@@ -72,11 +73,13 @@ def demo_cycle(console: Console, *, token_ttl: float = DEMO_TOKEN_TTL) -> DemoOu
             console.print(
                 f"a second full cycle with nothing new sends {outcome.writes_on_second_cycle} write requests"
             )
-            tokens = {n: sim.stats().get("tokens_issued") for n, sim in sandbox.stores.items()}
-            outcome.tokens_issued = sum(t for t in tokens.values() if t)
+            stats = [sim.stats() for sim in sandbox.stores.values()]
+            outcome.tokens_issued = sum(s.get("tokens_issued") or 0 for s in stats)
+            outcome.tokens_refused = sum(s.get("tokens_refused") or 0 for s in stats)
             console.print(
                 f"Shopify access tokens (client credentials grant, each valid {token_ttl:g} s): "
-                f"{outcome.tokens_issued} issued and renewed on the way, no request failed"
+                f"{outcome.tokens_issued} issued, renewed before they ran out; "
+                f"{outcome.tokens_refused} requests met an expired token and were retried after a renewal"
             )
     finally:
         sandbox.stop()

@@ -68,8 +68,10 @@ def test_the_token_ttl_control_makes_tokens_expire(sim):
     ).json()
     assert body["expires_in"] == 1
     assert graphql(sim, body["access_token"], "{ shop { name } }").status_code == 200
+    assert sim.stats()["tokens_refused"] == 0
     time.sleep(1.1)
     assert graphql(sim, body["access_token"], "{ shop { name } }").status_code == 401
+    assert sim.stats()["tokens_refused"] == 1  # what the demo reports as requests that met an expired token
 
 
 def authorize(sim, state="s1"):

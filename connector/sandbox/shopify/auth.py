@@ -72,6 +72,7 @@ class ShopAuth:
         self.token_ttl: float | None = None  # None: the grant's own lifetime
         self.revoked = False  # the app uninstalled (or its access revoked): every token refused
         self.tokens_issued = 0
+        self.tokens_refused = 0  # API requests answered 401 for a missing, unknown or expired token
         self._lock = threading.Lock()
         self._access: dict[str, float | None] = {}  # token -> monotonic expiry (None: never)
         if static_token:
@@ -112,6 +113,10 @@ class ShopAuth:
                 if secrets.compare_digest(known, token):
                     return expires is None or time.monotonic() < expires
         return False
+
+    def count_refused(self) -> None:
+        with self._lock:
+            self.tokens_refused += 1
 
     def granted(self) -> set[str]:
         return set(self.scopes.split(","))

@@ -112,7 +112,7 @@ class ShopifySim(SandboxServer):
         return {**answer, "protected_customer_data": approved}
 
     def stats(self) -> dict:
-        return {**super().stats(), "tokens_issued": self.auth.tokens_issued}
+        return {**super().stats(), "tokens_issued": self.auth.tokens_issued, "tokens_refused": self.auth.tokens_refused}
 
     @property
     def graphql_url(self) -> str:
@@ -153,6 +153,7 @@ class ShopifySim(SandboxServer):
         if match.group("version") not in SUPPORTED_VERSIONS:
             return Response(404, {"errors": "Not Found"})
         if not self.auth.valid(request.headers.get("X-Shopify-Access-Token")):
+            self.auth.count_refused()
             return Response(401, {"errors": INVALID_TOKEN})
         try:
             payload = request.json()
