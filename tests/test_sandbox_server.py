@@ -183,6 +183,32 @@ def test_dropped_connection_gives_the_client_a_connection_error(server):
     assert server.stats()["faulted"] == 1
 
 
+def test_a_lost_answer_applies_the_write_then_closes_the_connection_without_answering(server):
+    answer = requests.post(f"{server.base_url}/__sandbox/faults", json={"lost_answer_rate": 1.0}, timeout=5)
+    assert answer.json()["lost_answer_rate"] == 1.0
+    for item in ("a", "b"):
+        with pytest.raises(requests.ConnectionError):
+            requests.post(f"{server.base_url}/items", json=item, timeout=5)
+    assert server.items == ["a", "b"]  # applied, though the client never heard
+    assert requests.get(f"{server.base_url}/items/2", timeout=5).text == "b"  # reads are answered
+    stats = server.stats()
+    assert (stats["writes"], stats["faulted"]) == (2, 2)
+    assert requests.post(f"{server.base_url}/items", data=b"[", timeout=5).status_code == 400  # a refusal
+
+
+def test_lost_answers_fall_at_the_configured_share(server):
+    server.set_faults(lost_answer_rate=0.5, seed=5)
+    lost = 0
+    for number in range(60):
+        try:
+            requests.post(f"{server.base_url}/items", json=number, timeout=5)
+        except requests.ConnectionError:
+            lost += 1
+    assert len(server.items) == 60
+    assert 15 <= lost <= 45
+    assert server.stats()["faulted"] == lost
+
+
 def test_a_hanging_request_makes_the_client_time_out(server):
     server.set_faults(hang_rate=1.0, hang_seconds=5)
     with pytest.raises(requests.Timeout):

@@ -2,8 +2,8 @@
 
 A `SandboxServer` listens on 127.0.0.1 (an OS-chosen port by default) with one thread per
 connection. Subclasses implement the platform API in `handle()`; the core counts platform
-requests by route, injects faults (latency, 5xx, 429, dropped connections, hangs) and serves
-the control API under `/__sandbox/`, which is never faulted and never counted:
+requests by route, injects faults (latency, 5xx, 429, dropped connections, hangs, lost answers) and
+serves the control API under `/__sandbox/`, which is never faulted and never counted:
 
     GET  /__sandbox/stats              -> stats()
     POST /__sandbox/faults  {fields}   -> set_faults(**fields); {} clears every fault
@@ -95,10 +95,13 @@ class FaultSpec:
     drop_rate: float = 0.0  # share whose connection is closed with no answer
     hang_rate: float = 0.0  # share that stall hang_seconds, then close with no answer
     hang_seconds: float = 30.0
+    # share of writes applied, then their connection closed with no answer: the client cannot tell whether
+    # the store got it (a read timeout or a reset after sending looks the same). Reads: see drop_rate.
+    lost_answer_rate: float = 0.0
     seed: int | None = None
 
     def __post_init__(self) -> None:
-        for name in ("error_rate", "rate_limit_rate", "drop_rate", "hang_rate"):
+        for name in ("error_rate", "rate_limit_rate", "drop_rate", "hang_rate", "lost_answer_rate"):
             share = getattr(self, name)
             if not 0.0 <= float(share) <= 1.0:
                 raise ValueError(f"fault {name} must be a share between 0 and 1, got {share!r}")
@@ -108,7 +111,12 @@ class FaultSpec:
 
     def is_quiet(self) -> bool:
         return not (
-            self.latency_ms or self.error_rate or self.rate_limit_rate or self.drop_rate or self.hang_rate
+            self.latency_ms
+            or self.error_rate
+            or self.rate_limit_rate
+            or self.drop_rate
+            or self.hang_rate
+            or self.lost_answer_rate
         )
 
 
@@ -253,6 +261,10 @@ class SandboxServer:
         if response.status < 400 and self.is_write(request):
             with self._stats_lock:
                 self._writes += 1
+                lost = faults.lost_answer_rate and self._fault_random.random() < faults.lost_answer_rate
+            if lost:
+                self._count_fault()
+                raise _Drop
         return response
 
     def _apply_faults(self, faults: FaultSpec, draw: float) -> Response | None:
