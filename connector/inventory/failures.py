@@ -14,6 +14,7 @@ from connector.platforms.errors import (
     NotFoundError,
     PlatformError,
     TransientError,
+    UnknownOutcomeError,
 )
 
 KEPT = "set aside this cycle: the other channels were synced, and its changes are kept until it answers"
@@ -33,6 +34,8 @@ def _fix(channel: str, phase: str, failure: PlatformError | str) -> str:
             f"give [stores.{channel}] a credential that may {may} stock "
             "(`connector check` names the key or scope to replace)"
         )
+    if isinstance(failure, UnknownOutcomeError):
+        return "the store did not say whether it applied them; the next cycle reads the stock back first"
     if isinstance(failure, TransientError):
         return "the store gave no answer after every retry; check that it is up (the next cycle tries again)"
     if isinstance(failure, NotFoundError):
@@ -41,4 +44,7 @@ def _fix(channel: str, phase: str, failure: PlatformError | str) -> str:
         return f"the answer was not the store's API; check the address of [stores.{channel}] and any proxy"
     if isinstance(failure, BadRequestError):
         return "the store refused the request as sent; its message says why"
-    return "the store refused these writes; its message says why (the next cycle writes them again)"
+    return (
+        "the store refused these writes or did not say whether it applied them; its message says why "
+        "(the next cycle reads the stock back before writing again)"
+    )

@@ -37,6 +37,12 @@ class TransientError(PlatformError):
         self.retry_after = retry_after
 
 
+class UnknownOutcomeError(PlatformError):
+    """A write that may have been applied: sent, then no answer (a read timeout, a reset after sending) or a
+    5xx. Never resent blindly: what the store holds now must be read first (a write that adds a change would
+    add it twice)."""
+
+
 class ThrottledError(TransientError):
     """The platform's rate limit refused the call (HTTP 429 or GraphQL THROTTLED)."""
 

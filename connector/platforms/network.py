@@ -50,6 +50,19 @@ def unreachable_reason(exc: BaseException, where: str) -> str | None:
     return None
 
 
+def never_sent(exc: BaseException) -> bool:
+    """Whether the request certainly did not reach the server: no connection was made (refused, the host
+    does not resolve, the connect timed out). A read timeout, a reset or a TLS error once connected may come
+    after the server acted on the request."""
+    for cause in chain(exc):
+        name = type(cause).__name__
+        if isinstance(cause, ConnectionRefusedError | socket.gaierror):
+            return True
+        if name in ("ConnectTimeout", "ConnectTimeoutError", "NewConnectionError", "NameResolutionError"):
+            return True
+    return False
+
+
 def address_of(exc: BaseException) -> str | None:
     """scheme://host:port of the connection that failed, where urllib3 recorded it."""
     for cause in chain(exc):

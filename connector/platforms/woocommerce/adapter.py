@@ -72,7 +72,9 @@ from connector.platforms.errors import (
     NotFoundError,
     PlatformError,
     TransientError,
+    UnknownOutcomeError,
 )
+from connector.platforms.network import never_sent
 from connector.platforms.retry import retrying
 from connector.platforms.woocommerce import normalise
 from connector.platforms.woocommerce.paging import PAGE_SIZE, Position, anchored_pages
@@ -166,8 +168,15 @@ class WooCommerceAdapter(StoreAdapter):
 
     # --- requests -----------------------------------------------------------------------------------------
 
-    def call(self, method: str, endpoint: str, *, params: dict | None = None, data: Any = None):
-        """One request with retries; returns (decoded body, headers). Raises PlatformError subclasses."""
+    def call(
+        self, method: str, endpoint: str, *, params: dict | None = None, data: Any = None, resend: bool = True
+    ):
+        """One request with retries; returns (decoded body, headers). Raises PlatformError subclasses.
+
+        `resend=False` for a write that must not be applied twice (a stock change): it is sent again only
+        when it certainly never reached the store (no connection made, a 429, a refused OAuth nonce, all
+        answered before anything is done); a read timeout, a connection lost after sending or a 5xx raise
+        UnknownOutcomeError at once, and the caller reads the store before writing again."""
         route = f"{method} {_ID_SEGMENT.sub('/<id>', endpoint)}"
 
         @retrying(self.attempts, store=self.name)
@@ -182,8 +191,17 @@ class WooCommerceAdapter(StoreAdapter):
                 requests.exceptions.ChunkedEncodingError,
                 ConnectionError,
             ) as exc:
+                if not resend and not never_sent(exc):
+                    raise UnknownOutcomeError(
+                        self.name, f"{route}: {type(exc).__name__} after sending; not sent again"
+                    ) from exc
                 raise TransientError(self.name, f"{route}: {type(exc).__name__}") from exc
-            return self._decode(route, response)
+            try:
+                return self._decode(route, response)
+            except TransientError as exc:
+                if not resend and response.status_code >= 500:
+                    raise UnknownOutcomeError(self.name, f"{exc.message}; not sent again") from exc
+                raise
 
         return once()
 
@@ -482,14 +500,15 @@ class WooCommerceAdapter(StoreAdapter):
         """WooCommerce has no compare-and-set. Each write sends the change (`inventory_delta`, which the store
         adds to its current quantity inside its own save: a sale landing between our read and this write is
         kept, not overwritten) and, in the same save, the write's mark as product meta, so a later read
-        tells whether a write whose answer was lost had been applied."""
+        tells whether a write whose answer was lost had been applied. Such a write is never sent again blindly
+        (it would add its change twice): the inventory job settles it by the next read (see `call`)."""
         items = []
         for w in writes:
             fields: dict[str, Any] = {"inventory_delta": w.quantity - w.expected}
             if w.mark:
                 fields["meta_data"] = [{"key": STOCK_MARK_KEY, "value": w.mark}]
             items.append((w.sku, w.level.product_id, w.level.variant_id, fields))
-        return self._batched(items)
+        return self._batched(items, resend=False)
 
     def write_prices(self, writes: list[PriceWrite]) -> list[WriteOutcome]:
         """`price` becomes regular_price and `sale_price` sale_price ("" ends a sale), through the batch
@@ -558,8 +577,9 @@ class WooCommerceAdapter(StoreAdapter):
         if not isinstance(body, dict) or body.get("id") is None:
             raise BadResponseError(self.name, f"POST orders/{order_id}/notes: no note in the answer")
 
-    def _batched(self, items: list[tuple[str, str, str, dict]]) -> list[WriteOutcome]:
-        """Group updates by endpoint (simple products together, variations per parent), 100 a request."""
+    def _batched(self, items: list[tuple[str, str, str, dict]], *, resend: bool = True) -> list[WriteOutcome]:
+        """Group updates by endpoint (simple products together, variations per parent), 100 a request.
+        `resend`: see `call` (False for changes that must not be applied twice)."""
         groups: dict[str, list[tuple[str, str, dict]]] = defaultdict(list)
         for sku, product_id, variant_id, fields in items:
             endpoint = (
@@ -575,6 +595,7 @@ class WooCommerceAdapter(StoreAdapter):
                         "POST",
                         endpoint,
                         data={"update": [{"id": int(vid), **fields} for _, vid, fields in chunk]},
+                        resend=resend,
                     )
                 except PlatformError as exc:
                     if isinstance(exc, AuthError):
