@@ -1,7 +1,9 @@
-"""A WooCommerce stock write adds its change to the store's quantity (`inventory_delta`), so sending it twice
-applies it twice. It is sent again only when it certainly never reached the store (no connection, a 429, a
-refused OAuth nonce); a lost answer or a 5xx leaves its outcome unknown, and the inventory job reads the
-store back before writing again. On the simulators, with the faults of the sandbox core."""
+"""Stock writes whose answer is lost are never applied twice. A WooCommerce stock write adds its change to the
+store's quantity (`inventory_delta`), so sending it twice applies it twice: it is sent again only when it
+certainly never reached the store (no connection, a 429, a refused OAuth nonce); a lost answer or a 5xx
+leaves its outcome unknown, and the inventory job reads the store back before writing again. A Shopify
+write resent carries the same `@idempotent` key and is answered from the first call. On the simulators,
+with the faults of the sandbox core."""
 
 from __future__ import annotations
 
@@ -49,6 +51,24 @@ def test_a_stock_write_whose_answer_is_lost_is_sent_once_and_settled_by_the_next
     settled = world.sync(full=True)
     assert _batches(world.de) == 0  # its mark read back: applied, nothing to write again
     assert settled.channels["de"].error == ""
+    world.assert_in_step(expected)
+
+
+def test_a_shopify_stock_write_whose_answer_is_lost_is_resent_and_answered_from_the_first_call(world):
+    world.sync()
+    sku = world.skus[3]
+    expected = dict.fromkeys(world.skus, 12)
+    expected[sku] += world.apply(("sell", "fr", sku, 3))  # the pool goes to 9: us (buffer 1) must show 8
+    world.us.set_faults(lost_answer_rate=0.5, seed=1)
+    world.us.reset_stats()
+
+    report = world.sync(full=True)
+
+    stats = world.us.stats()
+    world.us.set_faults()
+    assert stats["faulted"] == 1  # the first answer was lost, the resend was answered
+    assert report.channels["us"].written == 1 and report.channels["us"].error == ""
+    assert world.quantity("us", sku) == 8  # applied once
     world.assert_in_step(expected)
 
 
