@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
-import json
 import random
 import tempfile
 import threading
@@ -304,27 +302,6 @@ SHARES = (40, 30, 30)
 PAUSES = {"a": 0.02, "b": 0.06, "c": 0.01}  # seconds between customers, on average: b is the slow one
 
 
-class SavingWooCommerceSim(WooCommerceSim):
-    """A WooCommerce store whose REST controller applies `inventory_delta` as WooCommerce 10 does: it loads the
-    product, adds the delta to the quantity it loaded and saves the sum, `save_ms` later (prepare_object_for_
-    database in https://github.com/woocommerce/woocommerce/blob/trunk/plugins/woocommerce/includes/rest-api/
-    Controllers/Version2/class-wc-rest-products-v2-controller.php). A checkout committing in between is lost."""
-
-    save_ms = 0.0
-
-    def handle(self, request):
-        if not (self.save_ms and request.method == "POST" and request.path.endswith("/batch")):
-            return super().handle(request)
-        body = json.loads(request.body or b"{}")
-        items = [i for i in body.get("update", []) if isinstance(i, dict) and "inventory_delta" in i]
-        with self.lock:  # the product is loaded
-            loaded = {i["id"]: self.store.posts[int(i["id"])].stock_quantity or 0 for i in items}
-        time.sleep(self.save_ms / 1000)  # ... hooks, validation, meta ...
-        for item in items:  # ... and saved with the quantity it loaded
-            item["stock_quantity"] = loaded[item["id"]] + int(item.pop("inventory_delta"))
-        return super().handle(dataclasses.replace(request, body=json.dumps(body).encode()))
-
-
 def flaky_writes(adapter, rng: random.Random) -> None:
     """Half the stock writes fail: a quarter never reach the store, a quarter are applied and the answer lost."""
     original = adapter.write_stock
@@ -358,7 +335,7 @@ def flash_sale(
                     sim.shop.add_product("Flash", variants=[{"sku": sku, "available": 0}])
                 stores[name] = {"platform": "shopify", "shop": sim.base_url, "access_token": sim.access_token}
             else:
-                sim = stack.enter_context(SavingWooCommerceSim(f"flash-{name}"))
+                sim = stack.enter_context(WooCommerceSim(f"flash-{name}"))
                 sim.add_products(count=1, prefix="FLASH", stock=0)
                 stores[name] = {
                     "platform": "woocommerce",
@@ -393,8 +370,8 @@ def flash_sale(
             sync = InventorySync(state, channels_of(config, adapters), source_of_truth="a")
             sync.run()  # the first sync splits the units between the channels
             for sim in sims.values():
-                if isinstance(sim, SavingWooCommerceSim):
-                    sim.save_ms = save_ms
+                if isinstance(sim, WooCommerceSim):  # its REST controller's load-to-save window
+                    sim.control("save_window", {"ms": save_ms})
             if failing:
                 flaky_writes(adapters["b"], rng)
             stop = threading.Event()

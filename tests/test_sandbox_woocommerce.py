@@ -4,6 +4,7 @@ responses recorded from a real WooCommerce 10 store (tests/reference/woocommerce
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -518,6 +519,47 @@ def test_stock_rules_on_update(sim, wc):
     assert (managed["stock_quantity"], managed["stock_status"]) == (7, "instock")
     delta = wc.put(f"products/{product['id']}", {"inventory_delta": -2}).json()
     assert delta["stock_quantity"] == 5
+
+
+def test_the_save_window_loses_a_checkout_between_load_and_save_as_woocommerce_does(sim, wc):
+    """WooCommerce adds `inventory_delta` to the quantity it loaded and saves the sum later in the request
+    (class-wc-rest-products-v2-controller.php): a checkout committing in between is overwritten, as it is by
+    a new `stock_quantity`."""
+    product = managed_simple(wc)
+    sku, start = product["sku"], product["stock_quantity"]
+    wc.post("products/batch", {"update": [{"id": product["id"], "inventory_delta": 3}]})
+    sim.sell([{"sku": sku, "quantity": 1}])
+    assert sim.stock(sku)["stock_quantity"] == start + 2  # saved at once: both count
+
+    answer = requests.post(f"{sim.base_url}/__sandbox/save_window", json={"ms": 1000}, timeout=5)
+    assert answer.json() == {"ms": 1000.0}
+    sim.save_window_entered.clear()
+    answers: list = []
+    writer = threading.Thread(
+        target=lambda: answers.append(
+            wc.post("products/batch", {"update": [{"id": product["id"], "inventory_delta": 3}]})
+        )
+    )
+    writer.start()
+    assert sim.save_window_entered.wait(5)  # the product is loaded, not saved yet
+    sim.sell([{"sku": sku, "quantity": 1}])  # a checkout commits inside the window
+    assert sim.stock(sku)["stock_quantity"] == start + 1
+    writer.join()
+    assert answers[0].json()["update"][0]["stock_quantity"] == start + 5
+    assert sim.stock(sku)["stock_quantity"] == start + 5  # start + 2 + 3: the sale in the window is lost
+
+    sim.save_window_entered.clear()
+    writer = threading.Thread(target=lambda: wc.put(f"products/{product['id']}", {"stock_quantity": 50}))
+    writer.start()  # a new quantity is saved late too
+    assert sim.save_window_entered.wait(5)
+    sim.sell([{"sku": sku, "quantity": 1}])
+    writer.join()
+    assert sim.stock(sku)["stock_quantity"] == 50  # not 49: the sale in the window is lost
+    assert (
+        requests.post(f"{sim.base_url}/__sandbox/save_window", json={"ms": -1}, timeout=5).status_code == 400
+    )
+    sim.control("save_window", {"ms": 0})
+    assert wc.put(f"products/{product['id']}", {"inventory_delta": 1}).json()["stock_quantity"] == 51
 
 
 def test_order_note_and_status_change_restores_stock(sim, wc):

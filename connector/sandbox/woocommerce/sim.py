@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..server import Request, Response, SandboxServer
-from . import api
+from . import api, save_window
 from .auth import Authenticator, AuthFailure, is_ssl, make_key_pair
 from .dates import format_gmt
 from .orders import compose_order, set_status
@@ -25,7 +26,7 @@ __all__ = ["CheckoutRefused", "WooCommerceSim"]
 class WooCommerceSim(SandboxServer):
     """A simulated WooCommerce site. Platform API under /wp-json/wc/v3/, store actions as methods
     and under POST /__sandbox/<action>: seed, sell, restock, set_stock, stock, add_products,
-    add_user, touch, reset, version.
+    add_user, touch, reset, version, save_window.
 
     It presents WooCommerce 10.3 (with GET /wc/v3/variations) unless told otherwise:
     `POST /__sandbox/version {"woocommerce": "10.0.2"}` makes it an older store without that route."""
@@ -44,6 +45,8 @@ class WooCommerceSim(SandboxServer):
         self.auth = Authenticator([read_write, read_only], lambda: self.clock())
         self.store = Store(self._now)
         self.api = api.RestAPI(self.store, currency)
+        self.save_window_ms = 0.0  # WooCommerce's load-to-save window for stock changes: save_window.py
+        self.save_window_entered = threading.Event()  # set when a write has loaded and waits to save
 
     @property
     def woocommerce_version(self) -> str:
@@ -69,8 +72,22 @@ class WooCommerceSim(SandboxServer):
         outcome = self.auth.authenticate(request, site.home)
         if isinstance(outcome, AuthFailure):
             return wp_error(outcome.code, outcome.message, 401, site.home)
+        if self.save_window_ms and outcome is not None and request.method in ("POST", "PUT", "PATCH"):
+            request = self._through_save_window(request)
         with self.lock:
             return self.api.dispatch(request, site, authenticated=outcome is not None)
+
+    def _through_save_window(self, request: Request) -> Request:
+        """Stock changes saved onto the quantities loaded `save_window_ms` earlier (save_window.py)."""
+        matched = api.match(request.path, request.method)
+        items = save_window.stock_items(request, matched[1]) if matched is not None else []
+        if not items:
+            return request
+        with self.lock:
+            quantities = save_window.load(self.store, items)
+        self.save_window_entered.set()
+        self._stopping.wait(self.save_window_ms / 1000)
+        return save_window.saved(request, matched[1], quantities) if quantities else request
 
     def route_key(self, request: Request) -> str:
         matched = api.match(request.path, request.method)
@@ -96,6 +113,7 @@ class WooCommerceSim(SandboxServer):
             "keys": self.keys,
             "version": self.version,
             "add_user": self.add_user,
+            "save_window": self.save_window,
         }
         if action not in actions:
             raise KeyError(action)
@@ -115,6 +133,14 @@ class WooCommerceSim(SandboxServer):
             self.store = Store(self._now)
             self.api = api.RestAPI(self.store, self.currency, self.api.version)
         return {"products": 0}
+
+    def save_window(self, ms: float) -> dict[str, float]:
+        """Stock changes (`inventory_delta`) saved `ms` after their product was loaded, as WooCommerce's REST
+        controller does: a checkout in between is overwritten (save_window.py). 0 saves at once."""
+        if isinstance(ms, bool) or not isinstance(ms, int | float) or ms < 0:
+            raise ValueError(f"save_window ms must be a number of milliseconds, 0 or more; got {ms!r}")
+        self.save_window_ms = float(ms)
+        return {"ms": self.save_window_ms}
 
     def version(self, woocommerce: str) -> dict[str, Any]:
         """Present another WooCommerce version (before 10.3 there is no GET /wc/v3/variations)."""
