@@ -25,7 +25,7 @@ import pytest
 
 from connector.platforms.shopify import documents
 from connector.platforms.shopify.bulk import PAGE_ROOTS as BULK_PAGE
-from connector.sandbox.shopify import ShopifySim
+from connector.sandbox.shopify import CheckoutRefused, ShopifySim
 from connector.sandbox.shopify.shop import gid
 from connector.state import parse_iso
 
@@ -173,11 +173,16 @@ class Shopper:
         self.sales = 0
 
     def sell(self) -> None:
-        items = [
-            {"sku": sku, "quantity": self.chance.randint(1, 2)} for sku in self.chance.sample(self.skus, 2)
-        ]
-        self.sim.sell(items, email=self.chance.choice(self.emails))
-        self.sales += 1
+        while True:
+            items = [
+                {"sku": sku, "quantity": self.chance.randint(1, 2)} for sku in self.chance.sample(self.skus, 2)
+            ]
+            try:
+                self.sim.sell(items, email=self.chance.choice(self.emails))
+            except CheckoutRefused:  # more than the shop has (inventory policy DENY): other items then
+                continue
+            self.sales += 1
+            return
 
 
 def sync_command(config) -> list[str]:

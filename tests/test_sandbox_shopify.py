@@ -7,7 +7,7 @@ import json
 import pytest
 import requests
 
-from connector.sandbox.shopify import ShopifySim
+from connector.sandbox.shopify import CheckoutRefused, ShopifySim
 from connector.sandbox.shopify.cost import MAX_QUERY_COST
 
 LEVELS = """
@@ -147,7 +147,9 @@ def test_a_query_over_the_single_query_limit_is_refused(sim):
 def test_an_empty_bucket_answers_throttled_with_http_200():
     with ShopifySim("Tiny", bucket_max=30, restore_rate=1) as sim:
         sim.seed(products=5, variants=2, customers=0, orders=0)
-        first = post(sim, "{ products(first: 10) { nodes { id variants(first: 2) { nodes { id } } } } }").json()
+        first = post(
+            sim, "{ products(first: 10) { nodes { id variants(first: 2) { nodes { id } } } } }"
+        ).json()
         assert first["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"] < 30
         response = post(sim, "{ products(first: 25) { nodes { id variants(first: 2) { nodes { id } } } } }")
         assert response.status_code == 200
@@ -281,6 +283,41 @@ def test_stats_count_mutations_as_writes_and_queries_not(sim):
     stats = sim.stats()
     assert stats["requests"] == {"POST /admin/api/<version>/graphql.json": 3}
     assert stats["writes"] == 1
+
+
+def test_a_sale_past_stock_is_refused_with_inventory_policy_deny_and_sells_on_with_continue(sim):
+    """Shopify's checkout: DENY (the default) refuses a sale past what is available, CONTINUE sells on
+    (https://shopify.dev/docs/api/admin-graphql/latest/enums/ProductVariantInventoryPolicy)."""
+    with sim.lock:
+        product = sim.shop.add_product("Policy", variants=[{"sku": "POL-1", "available": 2}])
+    orders = len(sim.shop.orders)
+    with pytest.raises(CheckoutRefused, match="POL-1: 3 asked, 2 available"):
+        sim.sell([{"sku": "POL-1", "quantity": 3}])
+    with pytest.raises(CheckoutRefused):  # two lines of one variant count together
+        sim.sell([{"sku": "POL-1", "quantity": 2}, {"sku": "POL-1", "quantity": 1}])
+    assert (sim.stock("POL-1")["available"], len(sim.shop.orders)) == (2, orders)  # nothing changed
+    sim.sell([{"sku": "POL-1", "quantity": 2}])
+    with pytest.raises(CheckoutRefused):
+        sim.sell([{"sku": "POL-1", "quantity": 1}])
+    refused = requests.post(
+        f"{sim.base_url}/__sandbox/sell", json={"items": [{"sku": "POL-1", "quantity": 1}]}, timeout=5
+    )
+    assert refused.status_code == 400 and "inventory policy DENY" in refused.json()["error"]
+
+    variant = f"gid://shopify/ProductVariant/{product.variants[0].id}"
+    answer = post(
+        sim,
+        """mutation($p: ID!, $v: [ProductVariantsBulkInput!]!) { productVariantsBulkUpdate(productId: $p, variants: $v) {
+           productVariants { inventoryPolicy } userErrors { code } } }""",
+        {"p": f"gid://shopify/Product/{product.id}", "v": [{"id": variant, "inventoryPolicy": "CONTINUE"}]},
+    ).json()
+    assert answer["data"]["productVariantsBulkUpdate"]["productVariants"] == [{"inventoryPolicy": "CONTINUE"}]
+    sim.sell([{"sku": "POL-1", "quantity": 3}])
+    assert sim.stock("POL-1")["available"] == -3  # oversold, as the merchant allowed
+    with sim.lock:
+        sim.shop.add_product("Backorders", variants=[{"sku": "POL-2", "inventory_policy": "CONTINUE"}])
+    sim.sell([{"sku": "POL-2", "quantity": 1}])
+    assert sim.stock("POL-2")["available"] == -1
 
 
 def test_seeding_is_deterministic():

@@ -295,6 +295,7 @@ def test_stock_levels_by_sku_match_the_shop(sim, adapter):
 
 def test_a_stale_compare_and_set_is_reported_as_a_conflict(sim, adapter):
     skus = ["SKU-00001-01", "SKU-00002-01", "SKU-00003-01"]
+    sim.control("restock", {"sku": "SKU-00002-01", "quantity": 3})  # seeded with none: something to sell
     levels = {level.sku: level for level in adapter.stock_levels(skus)}
     sim.sell([{"sku": "SKU-00002-01", "quantity": 1}])  # a sale lands between read and write
     writes = [StockWrite(sku, levels[sku].quantity + 5, levels[sku].quantity, levels[sku]) for sku in skus]

@@ -1,5 +1,6 @@
 """Simulated Shopify shop: the Admin GraphQL API executed against the real published schema."""
 
 from .server import ShopifySim
+from .shop import CheckoutRefused
 
-__all__ = ["ShopifySim"]
+__all__ = ["CheckoutRefused", "ShopifySim"]

@@ -488,6 +488,8 @@ class MutationRoot:
                 changes["barcode"] = spec["barcode"]
             if "taxable" in spec and spec["taxable"] is not None:
                 changes["taxable"] = bool(spec["taxable"])
+            if spec.get("inventoryPolicy") is not None:  # an enum: the schema admits DENY or CONTINUE only
+                changes["inventory_policy"] = spec["inventoryPolicy"]
             planned.append((variant, changes))
         if errors and not allowPartialUpdates:
             return {"product": None, "productVariants": None, "userErrors": errors}

@@ -17,7 +17,7 @@ from .bulk import BulkRunner
 from .cost import DEFAULT_BUCKET_MAX, DEFAULT_RESTORE_RATE, MAX_QUERY_COST, LeakyBucket
 from .engine import DocumentCache, changes_data, cost_calculator, pick_operation, run
 from .seed import seed_shop
-from .shop import Shop, ShopError, iso, parse_gid
+from .shop import CheckoutRefused, Shop, ShopError, iso, parse_gid
 from .views import RequestContext
 
 GRAPHQL_PATH = re.compile(r"^/admin/api/(?P<version>[0-9]{4}-[0-9]{2}|unstable)/graphql\.json$")
@@ -292,6 +292,8 @@ class ShopifySim(SandboxServer):
         with self.lock:
             try:
                 return self._control(action, payload)
+            except CheckoutRefused:
+                raise  # a ValueError too, for whoever sells in-process: told apart from a wrong request
             except ShopError as exc:
                 raise ValueError(str(exc)) from None
 

@@ -94,6 +94,7 @@ class Variant:
     inventory_item_id: int
     tracked: bool = True
     taxable: bool = True
+    inventory_policy: str = "DENY"  # DENY: no sale past stock at checkout; CONTINUE: sells on (see sell)
     unit_cost: Decimal | None = None  # InventoryItem.unitCost, in the shop's currency
     # location id -> quantity name -> quantity ("on_hand" is derived, see Shop.quantity)
     levels: dict[int, dict[str, int]] = field(default_factory=dict)
@@ -241,6 +242,19 @@ class SortedView:
 
 class ShopError(ValueError):
     """A control action that cannot be carried out (unknown SKU, bad quantity, ...)."""
+
+
+class CheckoutRefused(ShopError):
+    """A checkout asking for more than is available of a tracked variant whose inventory policy is DENY."""
+
+
+INVENTORY_POLICIES = ("DENY", "CONTINUE")
+
+
+def inventory_policy(value: object) -> str:
+    if value not in INVENTORY_POLICIES:
+        raise ShopError(f"inventory_policy must be DENY or CONTINUE, got {value!r}")
+    return str(value)
 
 
 class Shop:
@@ -392,6 +406,7 @@ class Shop:
                 updated_at=created,
                 inventory_item_id=self.next_id(),
                 tracked=bool(spec.get("tracked", True)),
+                inventory_policy=inventory_policy(spec.get("inventory_policy", "DENY")),
                 unit_cost=Decimal(str(spec["unit_cost"])) if spec.get("unit_cost") is not None else None,
             )
             variant.levels[self.primary_location.id] = {
@@ -459,9 +474,22 @@ class Shop:
     # -- control actions ----------------------------------------------------------------------
 
     def sell(self, items: list[dict], email: str | None = None, country: str | None = None) -> Order:
-        """A customer checkout: an order is created and `available` drops by each quantity."""
+        """A customer checkout: an order is created and `available` drops by each quantity. A tracked variant
+        whose inventory policy is DENY (Shopify's default) cannot be bought past what is available: the
+        checkout is refused whole and nothing changes; with CONTINUE it sells on and `available` goes below
+        zero (https://shopify.dev/docs/api/admin-graphql/latest/enums/ProductVariantInventoryPolicy)."""
         lines = self._cart(items, "sale")
         location_id = self.primary_location.id
+        wanted: dict[int, int] = {}
+        for variant, quantity in lines:
+            wanted[variant.id] = wanted.get(variant.id, 0) + quantity
+        for variant, _ in lines:
+            available = variant.levels.get(location_id, {}).get("available", 0)
+            if variant.tracked and variant.inventory_policy == "DENY" and wanted[variant.id] > available:
+                raise CheckoutRefused(
+                    f"{variant.sku}: {wanted[variant.id]} asked, {max(available, 0)} available "
+                    "(inventory policy DENY)"
+                )
         customer = None
         if email:
             customer = self.customers_by_email.get(email.lower())

@@ -264,7 +264,7 @@ class VariantView:
     position = property(lambda self: self._variant.position)
     barcode = property(lambda self: self._variant.barcode)
     taxable = property(lambda self: self._variant.taxable)
-    inventoryPolicy = property(lambda self: "DENY")
+    inventoryPolicy = property(lambda self: self._variant.inventory_policy)
     createdAt = property(lambda self: iso(self._variant.created_at))
     updatedAt = property(lambda self: iso(self._variant.updated_at))
     product = property(lambda self: ProductView(self._variant.product))
