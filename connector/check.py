@@ -12,6 +12,7 @@ import requests
 
 from connector.config import ClientConfig
 from connector.logs import redact
+from connector.platforms.base import StoreAdapter
 from connector.platforms.errors import AuthError, NotFoundError, PlatformError
 from connector.platforms.network import unreachable_reason
 from connector.platforms.registry import open_adapter
@@ -37,7 +38,7 @@ def check_stores(config: ClientConfig) -> list[CheckLine]:
         try:
             info = adapter.probe()
         except Exception as exc:  # every failure becomes one line naming its cause
-            lines.append(CheckLine(name, False, redact(explain(exc, store))))
+            lines.append(CheckLine(name, False, redact(explain(exc, adapter))))
         else:
             lines.append(
                 CheckLine(
@@ -45,7 +46,7 @@ def check_stores(config: ClientConfig) -> list[CheckLine]:
                     True,
                     f"reachable, authenticated, {info.platform} API {info.api_version}, currency {info.currency or '?'}"
                     + (f"; {info.detail}" if info.detail else ""),
-                    _credential_notes(adapter, store),
+                    _credential_notes(adapter),
                 )
             )
             jobs = [j for j in writers.get(name, []) if j != "tagging" or adapter.tags_orders]
@@ -86,7 +87,9 @@ def _write_access(name: str, store, adapter, jobs: list[str]) -> list[CheckLine]
             )
         ]
     except Exception as exc:
-        return [CheckLine(name, False, redact(f"write access for {', '.join(jobs)}: {explain(exc, store)}"))]
+        return [
+            CheckLine(name, False, redact(f"write access for {', '.join(jobs)}: {explain(exc, adapter)}"))
+        ]
     if missing:
         return [CheckLine(name, False, redact(sentence)) for sentence in missing]
     return [
@@ -119,20 +122,18 @@ def check_channels(config: ClientConfig) -> list[CheckLine]:
         return [CheckLine(gap.store, False, gap.problem) for gap in uncovered_stores(config, state)]
 
 
-def _credential_notes(adapter, store) -> tuple[str, ...]:
+def _credential_notes(adapter: StoreAdapter) -> tuple[str, ...]:
     """What the platform says of the credential (its form, the scopes granted, personal data access)."""
-    summary = getattr(adapter, "credential_summary", None)
-    if summary is None:
-        return ()
     try:
-        return tuple(redact(note) for note in summary())
+        return tuple(redact(note) for note in adapter.credential_summary())
     except Exception as exc:  # noqa: BLE001 - an unread summary is a note, the probe itself succeeded
-        return (redact(f"credential details not read: {explain(exc, store)}"),)
+        return (redact(f"credential details not read: {explain(exc, adapter)}"),)
 
 
-def explain(exc: BaseException, store) -> str:
+def explain(exc: BaseException, adapter: StoreAdapter) -> str:
     """The first cause that names what to fix: DNS, TLS, refused, timeout, wrong key, scope, wrong URL."""
-    where = getattr(store, "url", None) or getattr(store, "shop", "")
+    where = adapter.address()
+    store = adapter.config
     reason = unreachable_reason(exc, where)
     if reason:
         return reason

@@ -26,6 +26,7 @@ from connector.platforms import registry
 from connector.platforms.base import (
     LIST_AND_SALE,
     DataProblem,
+    OrderStatuses,
     Page,
     PriceTarget,
     PriceWrite,
@@ -188,10 +189,14 @@ class MemoryAdapter(StoreAdapter):
         frozenset({"title", "description", "short_description"}), per_locale=True, per_market=True
     )
     tags_orders = True
+    order_statuses = OrderStatuses(sales=frozenset({"completed"}))
 
     def __init__(self, name: str, config: MemoryStoreConfig) -> None:
         super().__init__(name, config)
         self.store = STORES[config.store]
+
+    def address(self) -> str:
+        return f"memory:{self.store.name}"
 
     def _count(self, route: str, *, write: bool) -> None:
         self.requests.count(route, write=write)

@@ -7,8 +7,8 @@ it sends, so benchmarks and the "no change, no write" invariant can be checked f
 What a platform can do is data on its adapter class, so a job, a report or the service asks the capability
 and never which platform it talks to: the resources it reads, whether it replays stock writes, the price
 targets it offers (`price_targets`), how it holds translations (`translations`), whether it tags orders
-(`tags_orders`). Every call they make is declared here; an adapter without a capability answers its call
-with `Unsupported`.
+(`tags_orders`), what its order statuses mean (`order_statuses`). Every call they make is declared here; an
+adapter without a capability answers its call with `Unsupported`.
 """
 
 from __future__ import annotations
@@ -120,6 +120,26 @@ class PriceTarget:
 
 
 @dataclass(frozen=True)
+class OrderStatuses:
+    """What the `status` of a platform's order records (lower case) means to the reports."""
+
+    sales: frozenset[str] = frozenset()  # orders that count as sales; a refunded sale counts, paid back
+    refunded: frozenset[str] = frozenset()  # sales paid back in full: they will not ship
+    awaiting_payment: frozenset[str] = frozenset()  # not sales yet; they ship once paid
+
+    def __or__(self, other: OrderStatuses) -> OrderStatuses:
+        return OrderStatuses(
+            self.sales | other.sales,
+            self.refunded | other.refunded,
+            self.awaiting_payment | other.awaiting_payment,
+        )
+
+    def may_ship(self, status: str) -> bool:
+        """A sale not refunded in full, or an order awaiting its payment."""
+        return (status in self.sales and status not in self.refunded) or status in self.awaiting_payment
+
+
+@dataclass(frozen=True)
 class TranslationSupport:
     """How a store holds translated texts.
 
@@ -205,11 +225,21 @@ class StoreAdapter(ABC):
     translations: TranslationSupport | None = None
     # Whether `tag_order` marks an order on the store (fraud flags).
     tags_orders: bool = False
+    # Which statuses of its order records count as sales, and which orders may still ship.
+    order_statuses: OrderStatuses = OrderStatuses()
 
     def __init__(self, name: str, config: Any):
         self.name = name
         self.config = config
         self.requests = RequestCounter()
+
+    @abstractmethod
+    def address(self) -> str:
+        """Where the store is, as messages name it (its address or shop domain)."""
+
+    def credential_summary(self) -> list[str]:
+        """What `connector check` says of the credential beyond "authenticated" (its form, scopes granted)."""
+        return []
 
     @abstractmethod
     def probe(self) -> StoreInfo:

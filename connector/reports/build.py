@@ -14,6 +14,7 @@ from connector.reports.data import ReportError, load_abandoned_checkouts, load_o
 from connector.reports.flags import FlaggedOrder, find_flags
 from connector.reports.kpis import KpiReport, compute_kpis
 from connector.reports.model import OTHER_MARKET, OrderFact, Period
+from connector.reports.statuses import StatusRules
 from connector.state import State
 
 DEFAULT_DAYS = 30
@@ -87,6 +88,7 @@ def build_flags(
         base_currency=config.client.base_currency,
         convert=convert,
         only_market=request.market,
+        statuses=StatusRules.of_config(config),
     )
 
 
@@ -117,6 +119,7 @@ def _kpis(
         checkout_platforms=" or ".join(registry.titles(reading="abandoned_checkouts")),
         only_market=request.market,
         store=request.store,
+        statuses=StatusRules.of_config(config),
     )
     _note_store_limits(state, report, request.store)
     return report

@@ -131,8 +131,8 @@ def _load_lines(
 def load_abandoned_checkouts(
     state: State, config: ClientConfig, *, store: str | None = None
 ) -> list[AbandonedCheckout] | None:
-    """None until a store's abandoned checkouts have been pulled (only Shopify offers them). A checkout that
-    later became an order is left out: its sale is already among the orders."""
+    """None until a store's abandoned checkouts have been pulled (from the stores whose adapters read them). A
+    checkout that later became an order is left out: its sale is already among the orders."""
     pulled = state.db.execute(
         "select count(*) from cursors where resource = 'abandoned_checkouts'"
     ).fetchone()[0]

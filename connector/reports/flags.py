@@ -1,8 +1,8 @@
 """Orders worth a second look before they ship, each with the reasons, from order records without I/O.
 
 Orders considered: those created in the period whose status means they may still ship: the counted sales
-except fully refunded ones (`processing`, `completed`, `on-hold`, `paid`, `partially_refunded`) and the
-ones awaiting payment (`pending`, `authorized`, `partially_paid`). Thresholds come from `[reports]`:
+except fully refunded ones, and the ones awaiting payment, as the store's platform adapter states its
+statuses (`order_statuses`, connector/reports/statuses.py). Thresholds come from `[reports]`:
 
 - `first_order_high`: the customer's first order ever (of all stores held) is above
   `first_order_aov_multiple` x the average order value of its market over the period (base currency);
@@ -25,10 +25,9 @@ from itertools import takewhile
 
 from connector.config import ReportsSection
 from connector.reports.convert import round_money
-from connector.reports.kpis import SALE_STATUSES
 from connector.reports.model import OrderFact, Period
+from connector.reports.statuses import StatusRules
 
-FLAGGABLE_STATUSES = (SALE_STATUSES - {"refunded"}) | {"pending", "authorized", "partially_paid"}
 RISKY_LEVELS = ("high", "medium")
 
 Convert = Callable[[Decimal, str, str, date], Decimal]
@@ -60,10 +59,12 @@ def find_flags(
     base_currency: str,
     convert: Convert,
     only_market: str | None = None,
+    statuses: StatusRules | None = None,
 ) -> list[FlaggedOrder]:
     """`orders`: every order held (all history); `market_aov`: each market's average order value over the
-    period in the base currency (None where it has none)."""
-    candidates = [o for o in orders if o.status in FLAGGABLE_STATUSES]
+    period in the base currency (None where it has none); `statuses`: as for compute_kpis."""
+    statuses = statuses or StatusRules()
+    candidates = [o for o in orders if statuses.may_ship(o)]
     first_orders = _first_orders(candidates)
     address_reasons = _several_addresses(candidates, rules)
     flagged = []

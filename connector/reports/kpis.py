@@ -1,12 +1,10 @@
 """KPIs per market and in total over a period, computed from order records without I/O.
 
-Which orders count as sales (status in lower case):
-- counted: WooCommerce `processing`, `completed`, `on-hold`, `refunded`; Shopify financial status `paid`,
-  `partially_refunded`, `refunded`. A refunded order is a sale that was paid back: it counts as an order, its
-  refunds come off revenue and it counts for the refund rate.
-- not counted: `cancelled`, `failed`, `pending`, `checkout-draft`, `trash`, and every other status (Shopify
-  `authorized`, `partially_paid`, `voided`, `expired`; custom statuses). They are reported as
-  `excluded_orders`, by status, so nothing leaves the figures unseen.
+Which orders count as sales: those whose status (in lower case) the store's platform adapter lists among
+its sales (`order_statuses`, connector/reports/statuses.py). A refunded order is a sale that was paid back:
+it counts as an order, its refunds come off revenue and it counts for the refund rate. Every other status
+(cancelled, failed, awaiting payment, custom statuses) is reported as `excluded_orders`, by status, so
+nothing leaves the figures unseen.
 
 Amounts: an order's total (tax and shipping included, as the shopper paid) and its refunds are converted
 with the rate of the order's day (its creation date in the client's time zone) into the base currency and
@@ -24,17 +22,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from connector.reports.model import OTHER_MARKET, AbandonedCheckout, OrderFact, Period, TrafficRow
+from connector.reports.statuses import StatusRules
 
-SALE_STATUSES = frozenset({"processing", "completed", "on-hold", "refunded", "paid", "partially_refunded"})
 TOP_PRODUCTS = 5
 LIFETIME_LISTED = 10
 
 # convert(amount, from_currency, to_currency, day) -> amount in to_currency
 Convert = Callable[[Decimal, str, str, date], Decimal]
-
-
-def is_sale(status: str) -> bool:
-    return status.lower() in SALE_STATUSES
 
 
 @dataclass(frozen=True)
@@ -121,17 +115,21 @@ def compute_kpis(
     checkout_platforms: str = "",
     only_market: str | None = None,
     store: str | None = None,
+    statuses: StatusRules | None = None,
 ) -> KpiReport:
     """`orders`: every order held (all statuses, all history, already restricted to `store` if any).
     `traffic` None: no traffic CSV configured; `abandoned` None: no abandoned checkouts in the state;
     `checkout_stores`: the stores whose abandoned checkouts are recorded (their platforms read them);
-    `checkout_platforms`: how messages name those platforms."""
+    `checkout_platforms`: how messages name those platforms; `statuses`: what each store's order statuses
+    mean (every platform's statuses for every store when None)."""
+    statuses = statuses or StatusRules()
     previous = period.previous()
-    sales = [o for o in orders if is_sale(o.status) and o.day <= period.until]
+    orders = list(orders)
+    sales = [o for o in orders if statuses.is_sale(o) and o.day <= period.until]
     excluded = Counter(
         o.status or "(none)"
         for o in orders
-        if not is_sale(o.status) and o.day in period and (only_market is None or o.market == only_market)
+        if not statuses.is_sale(o) and o.day in period and (only_market is None or o.market == only_market)
     )
     history = _by_customer(sales)
     context = _Context(

@@ -64,6 +64,7 @@ from connector.platforms.base import (
     PRICE_AND_COMPARE_AT,
     RESOURCES,
     DataProblem,
+    OrderStatuses,
     Page,
     PriceTarget,
     PriceWrite,
@@ -288,6 +289,13 @@ class ShopifyAdapter(StoreAdapter):
     # translationsRegister: per locale, optionally per market, beside the product's own texts.
     translations = TranslationSupport(translatable_fields(), per_locale=True, per_market=True)
     tags_orders = True
+    # An order's status is its displayFinancialStatus lower-cased (see the module docstring):
+    # https://shopify.dev/docs/api/admin-graphql/latest/enums/OrderDisplayFinancialStatus
+    order_statuses = OrderStatuses(
+        sales=frozenset({"paid", "partially_refunded", "refunded"}),
+        refunded=frozenset({"refunded"}),
+        awaiting_payment=frozenset({"pending", "authorized", "partially_paid"}),
+    )
 
     def __init__(self, name: str, config: Any, *, transport: ShopifyTransport | None = None):
         super().__init__(name, config)
@@ -361,6 +369,9 @@ class ShopifyAdapter(StoreAdapter):
             installation = self._call("AccessScopes", documents.ACCESS_SCOPES).get("currentAppInstallation") or {}
             scope = ",".join(s.get("handle", "") for s in installation.get("accessScopes") or [])
         return granted(scope)
+
+    def address(self) -> str:
+        return self.config.shop
 
     def credential_summary(self) -> list[str]:
         """What `connector check` says of the credential: its form, the scopes granted, personal data access."""

@@ -54,6 +54,7 @@ import requests
 from connector.platforms.base import (
     LIST_AND_SALE,
     DataProblem,
+    OrderStatuses,
     Page,
     PriceTarget,
     PriceWrite,
@@ -145,6 +146,14 @@ class WooCommerceAdapter(StoreAdapter):
     # Translations go into the products' own texts: a store holds one language.
     translations = TranslationSupport(frozenset(TEXT_FIELDS), per_locale=False)
     tags_orders = True  # as a private order note
+    # Order statuses as the REST API gives them (without the wc- prefix); processing: paid, on-hold: awaiting
+    # payment confirmation, pending: no payment made yet:
+    # https://woocommerce.github.io/code-reference/classes/Automattic-WooCommerce-Enums-OrderStatus.html
+    order_statuses = OrderStatuses(
+        sales=frozenset({"processing", "completed", "on-hold", "refunded"}),
+        refunded=frozenset({"refunded"}),
+        awaiting_payment=frozenset({"pending"}),
+    )
 
     def __init__(self, name: str, config: Any, *, cost_meta_key: str = "_cost"):
         super().__init__(name, config)
@@ -284,6 +293,9 @@ class WooCommerceAdapter(StoreAdapter):
         return [item for items, _, _ in listing for item in items]
 
     # --- what the store offers ----------------------------------------------------------------------------
+
+    def address(self) -> str:
+        return self.config.url
 
     def has_variations_endpoint(self) -> bool:
         """Whether the store serves GET /wc/v3/variations (WooCommerce 10.3 and later), from its route index."""
