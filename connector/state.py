@@ -542,9 +542,13 @@ class State:
 
     def set_cursor(self, store: str, resource: str, position: str) -> None:
         """Call inside the transaction that commits the records the position covers."""
-        self.db["cursors"].upsert(
-            {"store": store, "resource": resource, "position": position, "updated_at": iso(utc_now())},
-            pk=("store", "resource"),
+        # Plain SQL, as every keyed write here: sqlite-utils' upsert inserts the key columns alone first, under
+        # INSERT OR IGNORE, so a table given a NOT NULL column would lose every new row without an error.
+        self.db.execute(
+            "insert into cursors (store, resource, position, updated_at) values (?, ?, ?, ?) "
+            "on conflict (store, resource) do update set position = excluded.position, "
+            "updated_at = excluded.updated_at",
+            [store, resource, position, iso(utc_now())],
         )
 
     def clear_cursors(self, store: str) -> None:
