@@ -278,6 +278,13 @@ class SchedulesSection(Section):
     jitter_seconds: int = Field(default=10, ge=0, le=3600)
 
 
+class ServiceSection(Section):
+    """How `connector run` bounds this client's share of the process (README: how clients are isolated)."""
+
+    concurrent_jobs: int = Field(default=4, ge=1, le=64)  # the client's jobs running at once; more coalesce
+    retry_seconds: int = Field(default=30, ge=1, le=3600)  # the longest one request of its jobs is retried
+
+
 class ClientConfig(Section):
     client: ClientSection
     stores: dict[str, StoreConfig] = Field(min_length=1)
@@ -288,6 +295,7 @@ class ClientConfig(Section):
     reports: ReportsSection = ReportsSection()
     schedules: SchedulesSection = SchedulesSection()
     alerts: AlertsSection = AlertsSection()
+    service: ServiceSection = ServiceSection()
     path: Path = Field(default=Path("."), exclude=True)
 
     @property

@@ -4,8 +4,10 @@
 degraded (failing, or a job whose last success is older than three of its intervals) or stopped (a refused
 credential), with the last success per job. `/healthz?strict=1` also answers 503 when any store is stopped
 or late: what a container health check or an uptime monitor wants.
-Metrics: job runs by outcome, items handled, API requests and throttle waits per store, seconds since each
-job's last success, and stores stopped by a refused credential.
+Metrics: job runs by outcome (`coalesced`: skipped because the client's jobs were all running), items handled,
+API requests and throttle waits per store, seconds since each job's last success, stores stopped by a refused
+credential, and each client's jobs running against its limit. Every metric has a `client` label: two clients
+may have a store of the same name.
 """
 
 from __future__ import annotations
@@ -46,9 +48,21 @@ class ServiceCollector:
             "1 when a refused credential stopped the store",
             labels=["client", "store"],
         )
+        running = GaugeMetricFamily(
+            "connector_client_jobs_running", "The client's jobs running now", labels=["client"]
+        )
+        limit = GaugeMetricFamily(
+            "connector_client_job_limit",
+            "service.concurrent_jobs: how many of the client's jobs may run at once",
+            labels=["client"],
+        )
         now = time.time()
         for runtime in list(self.service.clients.values()):
             client = runtime.config.client.name
+            pool = self.service.pools.get(runtime.key)
+            if pool is not None:
+                running.add_metric([client], pool.running())
+                limit.add_metric([client], pool.limit)
             for store, adapter in runtime.adapters.items():
                 requests.add_metric([client, store], adapter.requests.reads + adapter.requests.writes)
                 waits.add_metric([client, store], adapter.throttle_wait_seconds)
@@ -56,7 +70,7 @@ class ServiceCollector:
                 disabled.add_metric([client, store], 1 if health.disabled else 0)
                 for job, at in health.last_success.items():
                     lag.add_metric([client, store, job], now - at)
-        yield from (requests, waits, lag, disabled)
+        yield from (requests, waits, lag, disabled, running, limit)
 
 
 class HealthServer:

@@ -5,16 +5,23 @@ percent-encoding (a query string, a form body) and, for a key pair sent as HTTP 
 `key:secret` (`register_basic_credentials`). `redact()` replaces each of them in any text, and the filter
 installed on the root handler applies it to every log record (message, arguments and traceback). It is the one
 redaction of the connector: the translation providers register their keys here too.
+
+Every line logged while a client's job runs names the client (`client_context`), also the lines of the
+platforms layer, which knows stores only: two clients may each have a store called "boutique". A JSON line
+has it as `client`; a text line starts with it unless its message already does.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import contextvars
 import json
 import logging
 import sys
 import threading
 import urllib.parse
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 REDACTED = "[REDACTED]"
@@ -60,6 +67,40 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+_client: contextvars.ContextVar[str | None] = contextvars.ContextVar("log_client", default=None)
+
+
+@contextlib.contextmanager
+def client_context(name: str) -> Iterator[None]:
+    """Within (this thread, and the pool threads that carry its context): log lines name client `name`."""
+    token = _client.set(name)
+    try:
+        yield
+    finally:
+        _client.reset(token)
+
+
+class ClientFilter(logging.Filter):
+    """Gives a record the client of the context it was logged in, unless it names one itself."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        client = _client.get()
+        if client is not None and not getattr(record, "client", None):
+            record.client = client
+        return True
+
+
+class TextLineFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        client = getattr(record, "client", None)
+        if client and not record.message.startswith((f"{client}/", f"{client}:", f"{client} ")):
+            record = logging.makeLogRecord({**record.__dict__, "message": f"{client}: {record.message}"})
+        return super().formatMessage(record)
+
+
 class JsonLineFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -79,12 +120,8 @@ class JsonLineFormatter(logging.Formatter):
 def setup_logging(*, json_lines: bool = False, level: int = logging.INFO, stream=None) -> None:
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(RedactingFilter())
-    if json_lines:
-        handler.setFormatter(JsonLineFormatter())
-    else:
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
-        )
+    handler.addFilter(ClientFilter())
+    handler.setFormatter(JsonLineFormatter() if json_lines else TextLineFormatter())
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

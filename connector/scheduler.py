@@ -7,6 +7,9 @@ Jobs touching the same store never overlap: each store has a lock, and client-wi
 client's store locks in name order. A pull of orders that sees new or changed orders starts the client's
 inventory cycle at once, so a sale reaches the other channels within one inventory cycle.
 
+Clients are isolated from each other: each has a pool of `service.concurrent_jobs` threads of its own (a job
+due while they are all busy is coalesced, connector/client_pool.py), every request of its jobs is retried
+for `service.retry_seconds` at most, and every line logged during its jobs names it (connector/logs.py).
 A failing store backs off (doubling from 30 s up to 15 min) without holding back other stores or clients; a
 refused credential stops that store's jobs and says so once, until the config is reloaded (SIGHUP).
 SIGTERM/SIGINT stop scheduling and let running jobs finish their current page or batch; the process exits
@@ -32,12 +35,14 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from connector.alerts import Alerts
+from connector.client_pool import ClientPool
 from connector.config import ClientConfig, ConfigError, load_config, schedule_seconds
 from connector.jobs.pull import pull
 from connector.jobs.runner import configured_client_jobs, recorded_run, run_client_job
+from connector.logs import client_context
 from connector.platforms.base import StoreAdapter
 from connector.platforms.registry import open_adapter
-from connector.platforms.retry import SHUTDOWN, StopRequested, one_off_retries
+from connector.platforms.retry import SHUTDOWN, StopRequested, one_off_retries, retry_budget
 from connector.state import compact_counts, iso, open_state
 
 log = logging.getLogger(__name__)
@@ -131,6 +136,7 @@ class Service:
             timezone="UTC",
         )
         self.observers: list[Callable[[str, str, str, dict[str, Any]], None]] = []  # metrics hook
+        self.pools: dict[str, ClientPool] = {}  # client key -> its executor (connector/client_pool.py)
         self._reload_requested = threading.Event()
         self.alerts: dict[str, Alerts] = {}  # client key -> its alerts, kept across reloads
         self.started_at = time.time()
@@ -249,6 +255,7 @@ class Service:
         self.clients[runtime.key] = runtime
         for store in config.stores:
             self.locks.setdefault((config.client.name, store), threading.Lock())
+        self._give_pool(runtime)
         if schedule:
             for number, (job, stores, when) in enumerate(runtime.planned_jobs()):
                 self._schedule(runtime, job, stores, when, 0.2 * number)
@@ -270,7 +277,30 @@ class Service:
             id=self.job_id(runtime.key, job, stores),
             name=f"{runtime.config.client.name} {job} {','.join(stores)}",
             next_run_time=_utc_in(delay),
+            executor=runtime.key,
         )
+
+    def _give_pool(self, runtime: ClientRuntime) -> None:
+        """The client's own executor (kept across reloads unless its size changes): its jobs run only there."""
+        limit = runtime.config.service.concurrent_jobs
+        old = self.pools.get(runtime.key)
+        if old is not None and old.limit == limit and old.client == runtime.config.client.name:
+            return
+        if old is not None:
+            self.scheduler.remove_executor(runtime.key, shutdown=False)
+            old.shutdown(wait=False)  # its running jobs end on their own; the new pool takes the next ones
+        pool = ClientPool(runtime.config.client.name, limit, self._coalesced)
+        self.pools[runtime.key] = pool
+        self.scheduler.add_executor(pool, alias=runtime.key)
+
+    def _coalesced(self, job) -> None:
+        client_key, name, stores = job.args
+        runtime = self.clients.get(client_key)
+        if runtime is None:
+            return
+        store = stores[0] if name.startswith("pull:") else "-"
+        for observe in self.observers:
+            observe(runtime.config.client.name, store, name, {"job": name, "outcome": "coalesced"})
 
     @staticmethod
     def job_id(client_key: str, job: str, stores: tuple[str, ...]) -> str:
@@ -294,6 +324,11 @@ class Service:
         ready = [s for s in stores if not runtime.health[s].disabled and runtime.health[s].retry_at <= now]
         if job.startswith("pull:") and not ready:
             return []
+        name = runtime.config.client.name
+        with client_context(name), retry_budget(runtime.config.service.retry_seconds):
+            return self._run_locked(runtime, job, stores)
+
+    def _run_locked(self, runtime: ClientRuntime, job: str, stores: tuple[str, ...]) -> list[dict[str, Any]]:
         name = runtime.config.client.name
         locks = [self.locks[(name, s)] for s in sorted(stores)]
         taken = []

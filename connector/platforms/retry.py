@@ -1,6 +1,12 @@
 """The retry policy for platform calls: TransientError only, honouring the platform's Retry-After.
 
-Each call gives up after `max_attempts` attempts or MAX_RETRY_SECONDS of retrying, whichever comes first.
+Each call gives up after `max_attempts` attempts or when its next attempt would start after its retry budget,
+whichever comes first. The budget is MAX_RETRY_SECONDS unless the caller sets one with `retry_budget(seconds)`:
+the service gives every request of a client's job the client's `service.retry_seconds`, so that a store that
+refuses or never answers holds its lock (and one of its client's job slots) for that long at most. A
+Retry-After is honoured when it ends within the budget; one that would end after it ends the call at once
+(the service then backs the store off). The budget bounds when the last attempt starts: an attempt in flight
+still ends at its request timeout.
 Inside `one_off_retries()` (a one-off `connector sync`) a refused connection, a host that does not resolve or
 https spoken to a plain-http server ends the call at the first attempt: the address is wrong or the store is
 down, and the user should hear so at once. The service keeps retrying them: it backs a failing store off.
@@ -12,6 +18,7 @@ down, and the user should hear so at once. The service keeps retrying them: it b
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import logging
 import threading
@@ -37,6 +44,8 @@ SHUTDOWN = threading.Event()
 
 
 MAX_RETRY_SECONDS = 300.0  # a call never retries for longer than this, whatever its attempts left
+# The budget of the requests made in this context (and in the pool threads that carry it, see threads.py).
+_budget: contextvars.ContextVar[float | None] = contextvars.ContextVar("retry_budget", default=None)
 _one_off = {"depth": 0}
 _one_off_lock = threading.Lock()
 
@@ -53,14 +62,33 @@ def one_off_retries() -> Iterator[None]:
             _one_off["depth"] -= 1
 
 
+@contextlib.contextmanager
+def retry_budget(seconds: float) -> Iterator[None]:
+    """Within (this thread, and the pool threads it hands work to): no request retries past `seconds`."""
+    token = _budget.set(float(seconds))
+    try:
+        yield
+    finally:
+        _budget.reset(token)
+
+
+def budget_seconds() -> float:
+    """The total retry time a request made here may take."""
+    chosen = _budget.get()
+    return MAX_RETRY_SECONDS if chosen is None else chosen
+
+
 class _Stop:
-    """Stop after `max_attempts`, after MAX_RETRY_SECONDS, or (one-off) at an unreachable address."""
+    """Stop after `max_attempts`, when the next attempt would start after the retry budget, or (one-off) at an
+    unreachable address. tenacity computes the wait before it asks the stop, so the wait is known here."""
 
     def __init__(self, max_attempts: int) -> None:
         self.max_attempts = max_attempts
 
     def __call__(self, state: RetryCallState) -> bool:
-        if state.attempt_number >= self.max_attempts or state.seconds_since_start >= MAX_RETRY_SECONDS:
+        if state.attempt_number >= self.max_attempts:
+            return True
+        if state.seconds_since_start + state.upcoming_sleep >= budget_seconds():
             return True
         error = state.outcome.exception() if state.outcome is not None else None
         return bool(_one_off["depth"] and error is not None and unreachable_reason(error, ""))
@@ -102,7 +130,12 @@ def _retry_logger(default_store: str | None) -> Callable[[RetryCallState], None]
         reason = getattr(error, "message", None) or type(error).__name__
         wait = state.next_action.sleep if state.next_action is not None else 0.0
         log.info(
-            "store %s: attempt %d failed (%s); retrying in %.2fs", store, state.attempt_number, reason, wait
+            "store %s: attempt %d failed (%s); retrying in %.2fs",
+            store,
+            state.attempt_number,
+            reason,
+            wait,
+            extra={"store": store},
         )
 
     return log_retry

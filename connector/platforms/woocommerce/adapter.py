@@ -44,7 +44,7 @@ import re
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -77,6 +77,7 @@ from connector.platforms.errors import (
 )
 from connector.platforms.network import never_sent
 from connector.platforms.retry import retrying
+from connector.platforms.threads import ContextThreadPool
 from connector.platforms.woocommerce import normalise
 from connector.platforms.woocommerce.paging import PAGE_SIZE, Position, anchored_pages
 from connector.platforms.woocommerce.transport import Transport
@@ -160,13 +161,13 @@ class WooCommerceAdapter(StoreAdapter):
         self.cost_meta_key = cost_meta_key
         self.in_flight = int(getattr(config, "requests_in_flight", 4) or 1)
         self.transport = Transport(config, pool_size=self.in_flight)
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool: ContextThreadPool | None = None
         self._count_lock = threading.Lock()
 
     @property
-    def pool(self) -> ThreadPoolExecutor:
+    def pool(self) -> ContextThreadPool:
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=self.in_flight, thread_name_prefix=f"wc-{self.name}")
+            self._pool = ContextThreadPool(max_workers=self.in_flight, thread_name_prefix=f"wc-{self.name}")
         return self._pool
 
     def close(self) -> None:
