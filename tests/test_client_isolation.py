@@ -231,3 +231,22 @@ def test_retry_lines_and_metrics_name_the_client_of_a_store_of_the_same_name(cli
     for client in ("alpha", "gamma"):
         assert f'connector_api_requests_total{{client="{client}",store="boutique"}}' in metrics
         assert f'connector_client_job_limit{{client="{client}"}} 4.0' in metrics
+
+
+def test_a_reload_gives_a_client_the_pool_its_config_now_asks_for(clients):
+    alpha = clients[0]
+    service = Service([alpha.path])
+    service.start([load_config(alpha.path)], schedule=False)
+    try:
+        (key,) = service.clients
+        first = service.pools[key]
+        service.reload()
+        assert service.pools[key] is first  # unchanged config: the same threads
+        alpha.path.write_text(alpha.path.read_text() + "\n[service]\nconcurrent_jobs = 2\n")
+        service.reload()
+        assert service.pools[key] is not first and service.pools[key].limit == 2
+        jobs = service.scheduler.get_jobs()
+        assert jobs and {job.executor for job in jobs} == {key}
+    finally:
+        for runtime in service.clients.values():
+            runtime.close()

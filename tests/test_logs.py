@@ -78,5 +78,24 @@ def test_the_forms_a_secret_travels_in_are_redacted_too(tmp_path):
         assert redact(f"Authorization: Basic {form}!") == "Authorization: Basic [REDACTED]!", form
     out = io.StringIO()
     setup_logging(stream=out)
-    logging.getLogger("connector.test").warning("GET /wc/v3?consumer_secret=%s", urllib.parse.quote_plus(secret))
+    logging.getLogger("connector.test").warning(
+        "GET /wc/v3?consumer_secret=%s", urllib.parse.quote_plus(secret)
+    )
     assert "[REDACTED]" in out.getvalue() and urllib.parse.quote_plus(secret) not in out.getvalue()
+
+
+def test_a_line_logged_during_a_clients_job_names_the_client_once_also_from_a_pool_thread():
+    from connector.logs import client_context
+    from connector.platforms.threads import ContextThreadPool
+
+    out = io.StringIO()
+    setup_logging(stream=out)
+    platform = logging.getLogger("connector.platforms.test")
+    with client_context("gamma"), ContextThreadPool(1) as pool:
+        pool.submit(platform.info, "store boutique: attempt 1 failed (refused)").result()
+        logging.getLogger("connector.scheduler").info("gamma/boutique pull:orders failed")
+    platform.info("outside any client's job")
+    lines = out.getvalue().splitlines()
+    assert lines[0].endswith("connector.platforms.test: gamma: store boutique: attempt 1 failed (refused)")
+    assert lines[1].endswith("connector.scheduler: gamma/boutique pull:orders failed")  # not named twice
+    assert lines[2].endswith("connector.platforms.test: outside any client's job")
