@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from connector.logs import redact
+from connector.logs import client_context, redact
 from connector.state import open_state
 
 log = logging.getLogger(__name__)
@@ -95,6 +95,10 @@ class Alerts:
         self._outbox.put((redact(title), redact(body), notify_type))
 
     def _deliver(self) -> None:
+        with client_context(self.client):  # its lines name the client, as the lines of its jobs do
+            self._deliver_all()
+
+    def _deliver_all(self) -> None:
         while True:
             item = self._outbox.get()
             try:
