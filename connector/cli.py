@@ -112,9 +112,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.once:
         return EXIT_OK if run_once(configs) else EXIT_FAILURE
     try:
-        return serve(configs, health_port=args.health_port, health_host=args.health_host)
+        return serve(
+            configs,
+            health_port=args.health_port,
+            health_host=args.health_host,
+            webhook_port=args.webhook_port,
+            webhook_host=args.webhook_host,
+        )
     except ServiceError as exc:
         raise CommandFailed(str(exc), EXIT_USAGE) from None
+
+
+def cmd_webhooks(args: argparse.Namespace) -> int:
+    (config,) = _configs(args)
+    from connector.webhooks.command import run_webhooks_command
+
+    return run_webhooks_command(config, args.action, as_json=args.json)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -302,6 +315,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--health-host", default="127.0.0.1", help="address for --health-port (0.0.0.0 in a container)"
     )
     sub.add_argument("--once", action="store_true", help="run every job once, then exit (for cron)")
+    sub.add_argument(
+        "--webhook-port", type=int, help="receive webhooks on this port (default: [service] webhook_port)"
+    )
+    sub.add_argument(
+        "--webhook-host", default="127.0.0.1", help="address for --webhook-port (behind a reverse proxy)"
+    )
+
+    sub = command("webhooks", cmd_webhooks, "install, list or remove the stores' webhook subscriptions")
+    sub.add_argument("action", choices=("install", "status", "remove"))
+    sub.add_argument("--json", action="store_true", help="print as JSON")
 
     sub = command("status", cmd_status, "what ran, when, with what outcome, and open data problems")
     sub.add_argument("--json", action="store_true", help="print as JSON")

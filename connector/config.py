@@ -278,11 +278,29 @@ class SchedulesSection(Section):
     jitter_seconds: int = Field(default=10, ge=0, le=3600)
 
 
+def _public_url(url: str) -> str:
+    """Platforms deliver webhooks over https only (loopback addresses excepted: the local simulators)."""
+    url = _http_url(url)
+    loopback = re.match(r"^http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(/|$)", url)
+    if not url.startswith("https://") and not loopback:
+        raise ValueError(
+            f"{url!r}: the platforms deliver webhooks to https addresses only; write https://... (a reverse "
+            "proxy in front of the webhook port, README: Real time)"
+        )
+    return url
+
+
 class ServiceSection(Section):
-    """How `connector run` bounds this client's share of the process (README: how clients are isolated)."""
+    """`connector run`: how it bounds this client's share of the process (README: how clients are isolated),
+    where the platforms reach its webhook receiver, and the polling it keeps beside it (README: Real time)."""
 
     concurrent_jobs: int = Field(default=4, ge=1, le=64)  # the client's jobs running at once; more coalesce
     retry_seconds: int = Field(default=30, ge=1, le=3600)  # the longest one request of its jobs is retried
+    public_url: Annotated[str, AfterValidator(_public_url)] | None = None
+    webhook_port: int | None = Field(default=None, ge=0, le=65535)
+    # orders are still polled while webhooks deliver, at this longer interval (reconciliation)
+    orders_with_webhooks: Schedule = "every 15m"
+    webhook_check: Schedule = "every 1h"  # subscriptions removed or disabled by a platform are repaired
 
 
 class ClientConfig(Section):

@@ -41,9 +41,13 @@ from connector.jobs.pull import pull
 from connector.jobs.runner import configured_client_jobs, recorded_run, run_client_job
 from connector.logs import client_context
 from connector.platforms.base import StoreAdapter
+from connector.platforms.errors import PlatformError
 from connector.platforms.registry import open_adapter
 from connector.platforms.retry import SHUTDOWN, StopRequested, one_off_retries, retry_budget
 from connector.state import compact_counts, iso, open_state
+from connector.webhooks import subscriptions as webhook_subscriptions
+from connector.webhooks.process import process_pending
+from connector.webhooks.service import Realtime
 
 log = logging.getLogger(__name__)
 
@@ -103,11 +107,17 @@ class ClientRuntime:
                 )
         for job in self.client_jobs():
             planned.append((job, tuple(sorted(self.config.stores)), getattr(schedules, job)))
+        if self.config.service.public_url:  # subscriptions a platform removed or disabled are repaired
+            planned.append(
+                ("webhooks:check", tuple(sorted(self.config.stores)), self.config.service.webhook_check)
+            )
         return planned
 
     def interval_of(self, job: str) -> float | None:
         """Seconds between two runs of a job (`pull:orders`, `prices:de`, `inventory`)."""
         name = job.split(":", 1)[1] if job.startswith("pull:") else job.split(":", 1)[0]
+        if job == "webhooks:check":
+            return schedule_interval(self.config.service.webhook_check)
         schedule = getattr(self.config.schedules, SCHEDULE_OF.get(name, name), None)
         return schedule_interval(schedule) if schedule else None
 
@@ -142,6 +152,7 @@ class Service:
         self.started_at = time.time()
         self.serving = False  # True while scheduling (not for `run --once`): the heartbeat is written
         self._beat_wanted = threading.Event()
+        self.realtime: Realtime | None = None  # webhooks (connector/webhooks/service.py), when served
 
     # --- lifecycle ----------------------------------------------------------------------------------------
 
@@ -324,6 +335,12 @@ class Service:
         ready = [s for s in stores if not runtime.health[s].disabled and runtime.health[s].retry_at <= now]
         if job.startswith("pull:") and not ready:
             return []
+        if (
+            job == "pull:orders"
+            and self.realtime is not None
+            and not self.realtime.poll_due(runtime, stores[0])
+        ):
+            return []  # webhooks deliver this store's orders: it is polled at the longer interval
         name = runtime.config.client.name
         with client_context(name), retry_budget(runtime.config.service.retry_seconds):
             return self._run_locked(runtime, job, stores)
@@ -362,13 +379,49 @@ class Service:
             if job.startswith("pull:"):
                 resource = job.split(":", 1)[1]
                 (store,) = stores
+                started = iso(datetime.now(UTC))
                 result = recorded_run(state, job, store, lambda: self._pull(state, runtime, store, resource))
+                if resource == "orders" and self.realtime is not None:
+                    self.realtime.after_poll(runtime, store, result, started)
                 changed = result.get("created", 0) + result.get("updated", 0)
                 if resource == "orders" and result["outcome"] == "ok" and changed:
                     self.trigger_now(runtime.key, "inventory")
                 return [result]
             usable = {s: a for s, a in runtime.adapters.items() if not runtime.health[s].disabled}
+            if job == "webhooks":
+                return process_pending(runtime.config, state, usable, between_pages=self._between_pages)
+            if job == "webhooks:check":
+                return self._check_webhooks(runtime, state, usable)
             return run_client_job(job, runtime.config, state, usable)
+
+    def _between_pages(self, _summary) -> None:
+        if self.stopping.is_set():
+            raise StopRequested
+
+    def _check_webhooks(self, runtime: ClientRuntime, state, usable) -> list[dict[str, Any]]:
+        """Re-create subscriptions a platform removed, set active those it disabled; each repair said once."""
+        client = runtime.config.client.name
+        try:
+            outcomes = webhook_subscriptions.repair(runtime.config, state, usable)
+        except PlatformError as exc:
+            return [{"job": "webhooks:check", "store": exc.store, "outcome": "failed", "error": exc.message}]
+        for outcome in outcomes:
+            if outcome.created or outcome.reactivated:
+                log.warning(
+                    "%s/%s: webhook subscription(s) %s were removed or disabled by the platform (failed "
+                    "deliveries?); repaired, and polling covered the gap",
+                    client,
+                    outcome.store,
+                    ", ".join(outcome.created + outcome.reactivated),
+                )
+        return [
+            {
+                "job": "webhooks:check",
+                "store": "-",
+                "outcome": "ok",
+                "repaired": sum(o.changed() for o in outcomes),
+            }
+        ]
 
     def _pull(self, state, runtime: ClientRuntime, store: str, resource: str) -> dict[str, Any]:
         def between_pages(_summary) -> None:
@@ -485,13 +538,22 @@ class Service:
         for runtime in list(self.clients.values()):
             stores = {}
             expected = {store: set() for store in runtime.config.stores}
+            hooks = self.realtime.store_health(runtime) if self.realtime is not None else {}
             for job, job_stores, _ in runtime.planned_jobs():
                 if job.startswith("pull:"):
                     expected[job_stores[0]].add(job)
             for store, health in runtime.health.items():
                 late = []
+                webhooks = hooks.get(store)
                 for job in sorted(expected.get(store, set()) | set(health.last_success)):
                     interval = runtime.interval_of(job)
+                    if (
+                        job == "pull:orders"
+                        and webhooks
+                        and webhooks["healthy"]
+                        and self.realtime is not None
+                    ):
+                        interval = self.realtime.poll_interval(runtime, store, interval)
                     since = health.last_success.get(job, self.started_at)
                     if interval and now - since > STALE_INTERVALS * interval:
                         late.append(job)
@@ -505,6 +567,8 @@ class Service:
                         job: iso(datetime.fromtimestamp(at, UTC)) for job, at in health.last_success.items()
                     },
                 }
+                if store in hooks:
+                    stores[store]["webhooks"] = hooks[store]
             report[runtime.config.client.name] = stores
         return report
 
@@ -611,9 +675,16 @@ def _utc_in(seconds: float) -> datetime:
 
 
 def serve(
-    configs: list[ClientConfig], *, health_port: int | None = None, health_host: str = "127.0.0.1"
+    configs: list[ClientConfig],
+    *,
+    health_port: int | None = None,
+    health_host: str = "127.0.0.1",
+    webhook_port: int | None = None,
+    webhook_host: str = "127.0.0.1",
 ) -> int:
     service = Service([c.path for c in configs])
+    webhook_port = webhook_port_of(configs, webhook_port)
+    service.realtime = Realtime(service, webhook_host, webhook_port)
     signals = {"count": 0}
 
     def on_stop(signum, _frame) -> None:
@@ -639,10 +710,38 @@ def serve(
                 "another process holds that port (`ss -ltnp` names it): choose a free port"
             ) from None
         log.info("health checks on http://%s:%d/healthz (and /metrics)", health_host, health.port)
+    try:
+        service.realtime.start_receiver()
+    except OSError as exc:
+        raise ServiceError(
+            f"--webhook-port {webhook_port}: cannot listen on {webhook_host}:{webhook_port} ({exc.strerror}); "
+            "another process holds that port (`ss -ltnp` names it): choose a free port"
+        ) from None
+    if service.realtime.receiver is not None:
+        log.info(
+            "webhooks received on http://%s:%d/webhooks/<client>/<store>",
+            webhook_host,
+            service.realtime.receiver.port,
+        )
     service.start(configs)
+    service.realtime.start_processor()
     try:
         service.wait()
     finally:
+        service.realtime.stop()
         if health is not None:
             health.stop()
     return 0
+
+
+def webhook_port_of(configs: list[ClientConfig], given: int | None) -> int | None:
+    """--webhook-port, else the one `[service] webhook_port` the configs set (several: a usage error)."""
+    if given is not None:
+        return given
+    ports = {c.service.webhook_port for c in configs if c.service.webhook_port is not None}
+    if len(ports) > 1:
+        raise ServiceError(
+            f"the configs set different [service] webhook_port values ({', '.join(map(str, sorted(ports)))}); one "
+            "service has one receiver: set the same port in each, or pass --webhook-port"
+        )
+    return ports.pop() if ports else None

@@ -450,6 +450,43 @@ def _m_variants_store_sku_index(db: sqlite_utils.Database) -> None:
     db["variants"].create_index(["store", "sku"], index_name="variants_store_sku", if_not_exists=True)
 
 
+def _m_webhooks(db: sqlite_utils.Database) -> None:
+    # connector/webhooks: deliveries received and not yet processed (kept a week after processing, for status
+    # and de-duplication; ids and SKUs only, no personal data), and per store the webhooks installed: the
+    # secret WooCommerce signs with, the Shopify shop's domain, the subscriptions' ids.
+    db["webhook_inbox"].create(
+        {
+            "event_key": str,
+            "store": str,
+            "platform": str,
+            "topic": str,
+            "resource_id": str,
+            "hint": str,
+            "received_at": str,
+            "processed_at": str,
+            "attempts": int,
+            "error": str,
+        },
+        pk="event_key",
+        not_null={"store", "topic", "received_at"},
+    )
+    db["webhook_inbox"].create_index(["processed_at", "received_at"], index_name="webhook_inbox_pending")
+    db["webhook_stores"].create(
+        {
+            "store": str,
+            "platform": str,
+            "secret": str,
+            "shop_domain": str,
+            "address": str,
+            "subscriptions": str,
+            "installed_at": str,
+            "checked_at": str,
+            "missed_at": str,  # a poll found order changes no delivery announced: polling is short again
+        },
+        pk="store",
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m1_runs_and_cursors,
     _m2_pulled_records,
@@ -466,6 +503,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m_alert_incidents,
     _m_gone_records,
     _m_variants_store_sku_index,
+    _m_webhooks,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 HEARTBEAT_FRESH_SECONDS = 90  # a service beats every 30 s: older than this, it is gone

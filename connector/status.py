@@ -18,6 +18,7 @@ from connector.config import ClientConfig
 from connector.inventory import status as inventory_status
 from connector.logs import redact
 from connector.state import open_state, parse_iso
+from connector.webhooks.service import store_health
 
 PROBLEMS_LISTED = 50
 
@@ -64,6 +65,7 @@ def collect_status(config: ClientConfig) -> dict[str, Any]:
         inventory = inventory_status.collect(state)
         # What a store cannot give (personal data refused, its bulk operations all in use), said once each.
         limits = list(state.db.query("select store, kind, message, first_seen from store_limits order by store, kind"))
+        webhooks = store_health(state, list(config.stores))
     return {
         "client": config.client.name,
         "service": {"host": service["host"], "pid": service["pid"], "beat_at": service["beat_at"]}
@@ -75,6 +77,7 @@ def collect_status(config: ClientConfig) -> dict[str, Any]:
         "problems": problems,
         "inventory": inventory,
         "store_limits": limits,
+        "webhooks": webhooks,
     }
 
 
@@ -152,6 +155,23 @@ def print_status(config: ClientConfig, *, as_json: bool = False, wide: bool = Fa
         console.print(escape(f"  {p['store']} {p['kind']} {p['ref']}: {p['message']}"), soft_wrap=True)
     for line in inventory_status.lines(status["inventory"], str(config.path)):
         print(redact(line))
+    for line in webhook_lines(status["webhooks"]):
+        console.print(escape(line), soft_wrap=True)
+
+
+def webhook_lines(webhooks: dict[str, dict[str, Any]]) -> list[str]:
+    """One line per store once any store has webhooks: its last delivery and whether they are healthy."""
+    if not any(w["installed"] for w in webhooks.values()):
+        return []
+    lines = []
+    for store, hooks in webhooks.items():
+        if not hooks["installed"]:
+            lines.append(f"webhooks {store}: not installed (polling only)")
+            continue
+        last = (hooks["last_delivery"] or "never")[:19].replace("T", " ")
+        health = "healthy" if hooks["healthy"] else "not healthy (short polling)"
+        lines.append(f"webhooks {store}: last delivery {last}, {health}")
+    return lines
 
 
 def _stores(stores: str, wide: bool) -> str:

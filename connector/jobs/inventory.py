@@ -221,10 +221,39 @@ class InventorySync:
         self.ambiguous = {c.name: Binder.of_store(state, c.name).ambiguous() for c in channels}
 
     def run(
-        self, *, full: bool = False, dry_run: bool = False, accept_stock_changes: bool = False
+        self,
+        *,
+        full: bool = False,
+        dry_run: bool = False,
+        accept_stock_changes: bool = False,
+        only: Collection[str] | None = None,
     ) -> CycleReport:
+        """`only`: a targeted cycle on just these SKUs (a webhook's hint); it leaves the incremental mark
+        alone, so the next scheduled cycle still reads every candidate since the last one."""
         with _exclusive(self.state.path):
+            if only is not None:
+                return self._targeted(sorted(set(only)))
             return self._run(full, dry_run, accept_stock_changes)
+
+    def _targeted(self, skus: list[str]) -> CycleReport:
+        report = CycleReport(False, False, {c.name: ChannelCounts() for c in self.channels})
+        self._cycle = _Cycle(accept=False, dry_run=False)
+        if not skus or store.pool_is_empty(self.state):
+            report.skipped = True  # no pool yet: the first full cycle of the schedule starts it
+            return report
+        before = {c.name: (c.adapter.requests.reads, c.adapter.requests.writes) for c in self.channels}
+        try:
+            skus = sorted(set(skus) | self._resend_unsettled(report))
+            to_write = self._round(report, skus, send=False, commit=True)
+            while to_write and report.rounds < MAX_ROUNDS:
+                report.rounds += 1
+                to_write = self._round(report, sorted(to_write), send=True, commit=True)
+        finally:
+            for c in self.channels:
+                counts = report.channels[c.name]
+                counts.read_requests = c.adapter.requests.reads - before[c.name][0]
+                counts.write_requests = c.adapter.requests.writes - before[c.name][1]
+        return report
 
     def _run(self, full: bool, dry_run: bool, accept: bool) -> CycleReport:
         started = utc_now()
@@ -624,6 +653,7 @@ def sync_inventory_command(
     as_json: bool = False,
     full: bool = False,
     accept_stock_changes: bool = False,
+    only: Collection[str] | None = None,
     **_options: Any,
 ) -> list[dict[str, Any]]:
     from connector.jobs.runner import recorded_run
@@ -651,7 +681,7 @@ def sync_inventory_command(
 
     def work() -> dict[str, Any]:
         holder["report"] = report = sync.run(
-            full=full, dry_run=dry_run, accept_stock_changes=accept_stock_changes
+            full=full, dry_run=dry_run, accept_stock_changes=accept_stock_changes, only=only
         )
         return {name: report.as_counts(name) for name in report.channels}
 
