@@ -226,6 +226,14 @@ class QueryRoot:
         order = {view.id: position for position, view in enumerate(listed)}
         return paged_list(info, listed, lambda view: (order[view.id],), lambda view: view, args)
 
+    def webhookSubscriptions(self, info: GraphQLResolveInfo, **args: Any) -> dict:
+        hooks = ctx(info).sim.webhooks
+        listed = hooks.listed(args.get("topics"), args.get("uri") or args.get("callbackUrl"))
+        return paged_list(info, listed, lambda s: (int(s["legacyResourceId"]),), lambda s: s, args)
+
+    def webhookSubscription(self, info: GraphQLResolveInfo, id: str) -> dict | None:
+        return next((s for s in ctx(info).sim.webhooks.listed() if s["id"] == id), None)
+
     def currentAppInstallation(self, info: GraphQLResolveInfo) -> dict:
         scopes = sorted(ctx(info).sim.auth.granted())
         return {
@@ -267,6 +275,16 @@ def _decimal(text: Any) -> Decimal | None:
 
 
 class MutationRoot:
+    def webhookSubscriptionCreate(
+        self, info: GraphQLResolveInfo, topic: str, webhookSubscription: dict
+    ) -> dict:
+        return ctx(info).sim.webhooks.create(
+            topic, webhookSubscription.get("uri") or webhookSubscription.get("callbackUrl")
+        )
+
+    def webhookSubscriptionDelete(self, info: GraphQLResolveInfo, id: str) -> dict:
+        return ctx(info).sim.webhooks.delete(id)
+
     def inventorySetQuantities(self, info: GraphQLResolveInfo, input: dict) -> dict:
         context = ctx(info)
         key = _idempotency_key(info)

@@ -19,6 +19,7 @@ from .engine import DocumentCache, changes_data, cost_calculator, pick_operation
 from .seed import seed_shop
 from .shop import CheckoutRefused, Shop, ShopError, iso, parse_gid
 from .views import RequestContext
+from .webhooks import ShopWebhooks
 
 GRAPHQL_PATH = re.compile(r"^/admin/api/(?P<version>[0-9]{4}-[0-9]{2}|unstable)/graphql\.json$")
 BULK_PATH = re.compile(r"^/bulk/(?P<id>[0-9]+)\.jsonl$")
@@ -88,9 +89,12 @@ class ShopifySim(SandboxServer):
         self.bulk = BulkRunner(self, delay=bulk_delay)
         self._idempotency: dict[str, tuple[str, dict]] = {}
         self._request_state = threading.local()
+        self.webhooks = ShopWebhooks(self)
+        self.shop.listener = self.webhooks.on_shop_event
 
     def stop(self) -> None:
         self.bulk.stop()
+        self.webhooks.stop()
         super().stop()
 
     @property
@@ -355,6 +359,8 @@ class ShopifySim(SandboxServer):
             return {"touched": shop.touch(payload.get("skus") or [])}
         if action == "counts":
             return shop.counts()
+        if action == "webhooks":  # delivery settings: delay_ms, duplicate_rate, reorder, retry_ms
+            return self.webhooks.queue.configure(**payload)
         if action == "auth":
             return self.auth.configure(payload)
         if action == "bucket":

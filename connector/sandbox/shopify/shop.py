@@ -277,6 +277,8 @@ class Shop:
         self._market_specs = list(markets) if markets is not None else default_markets(currency, self.locales)
         self._clock = clock or (lambda: datetime.now(UTC))
         self._last_stamp = datetime(2000, 1, 1, tzinfo=UTC)
+        # told of changes webhooks announce: ("inventory", variant), ("order_created", order), ("refund", (order, refund))
+        self.listener: Callable[[str, Any], None] | None = None
         self.reset()
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -464,6 +466,8 @@ class Shop:
         variant.updated_at = moment
         variant.product.updated_at = moment
         self.changed()
+        if self.listener is not None:
+            self.listener("inventory", variant)
 
     def variant_for_sku(self, sku: str) -> Variant:
         variant = self.variants_by_sku.get(sku)
@@ -546,6 +550,8 @@ class Shop:
             customer.amount_spent += order.total
             customer.updated_at = created
         self.changed()
+        if self.listener is not None:
+            self.listener("order_created", order)
         return order
 
     def _cart(self, items: list[dict], what: str) -> list[tuple[Variant, int]]:
@@ -628,6 +634,8 @@ class Shop:
         if order.customer is not None:
             order.customer.amount_spent -= amount
         self.changed()
+        if self.listener is not None:
+            self.listener("refund", (order, refund))
         return refund
 
     def restock(self, sku: str, quantity: int) -> int:

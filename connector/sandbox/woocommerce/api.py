@@ -135,6 +135,8 @@ ROUTES = [
     ),
     _route("/customers/<id>", ITEM_METHODS, **_item("customer")),
     _route("/data/currencies/current", "GET", get=("current_currency", "read")),
+    _route("/webhooks", COLLECTION_METHODS, get=("list_webhooks", "list"), post=("create_webhook", "create")),
+    _route("/webhooks/<id>", ITEM_METHODS, **_item("webhook")),
 ]
 
 
@@ -880,6 +882,61 @@ class RestAPI:
         return call.ok(body)
 
     # -- store data ------------------------------------------------------------------------
+
+    # -- webhooks (connector/sandbox/woocommerce/webhooks.py) ----------------------------------------------
+
+    def list_webhooks(self, call: Call) -> Response:
+        wanted = call.request.param("status", "all")
+        hooks = [h for h in self.webhooks.hooks.values() if wanted in ("all", h["status"])]
+        page, per_page = (
+            _to_int(call.request.param("page", "1") or 1),
+            _to_int(call.request.param("per_page", "10") or 10),
+        )
+        shown = hooks[(page - 1) * per_page : page * per_page]
+        pages = max(1, -(-len(hooks) // per_page)) if hooks else 0
+        return call.ok(
+            [self.webhooks.render(call.site, h) for h in shown],
+            **{"X-WP-Total": str(len(hooks)), "X-WP-TotalPages": str(pages)},
+        )
+
+    def _webhook_or_error(self, call: Call) -> dict:
+        hook = self.webhooks.hooks.get(call.args["id"])
+        if hook is None:
+            raise WCError("woocommerce_rest_webhook_invalid_id", "Invalid ID.", 404)
+        return hook
+
+    def create_webhook(self, call: Call) -> Response:
+        topic = str(call.body.get("topic") or "")
+        if not call.body.get("delivery_url"):
+            raise ParamError(
+                {"delivery_url": ("rest_missing_callback_param", "Missing parameter(s): delivery_url", None)}
+            )
+        try:
+            hook = self.webhooks.create(call.site, call.body)
+        except ValueError:
+            raise WCError(
+                "woocommerce_rest_webhook_invalid_topic", f"Webhook topic {topic!r} is invalid.", 400
+            ) from None
+        return call.ok(
+            self.webhooks.render(call.site, hook),
+            201,
+            Location=f"{call.site.api}/webhooks/{hook['id']}",
+        )
+
+    def get_webhook(self, call: Call) -> Response:
+        return call.ok(self.webhooks.render(call.site, self._webhook_or_error(call), with_secret=True))
+
+    def update_webhook(self, call: Call) -> Response:
+        hook = self.webhooks.update(self._webhook_or_error(call), call.body)
+        return call.ok(self.webhooks.render(call.site, hook, with_secret=True))
+
+    def delete_webhook(self, call: Call) -> Response:
+        hook = self._webhook_or_error(call)
+        if not to_boolean(call.request.param("force", "false")):
+            raise WCError("woocommerce_rest_trash_not_supported", "Webhooks do not support trashing.", 501)
+        body = self.webhooks.render(call.site, hook)
+        del self.webhooks.hooks[hook["id"]]
+        return call.ok(body)
 
     def current_currency(self, call: Call) -> Response:
         names = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
@@ -18,9 +19,24 @@ from .render import Site
 from .seed import seed_store
 from .store import CheckoutRefused, OrderRecord, Store
 from .validation import wp_error
+from .webhooks import SiteWebhooks
 from .writes import order_address
 
 __all__ = ["CheckoutRefused", "WooCommerceSim"]
+
+
+def _announced(action):
+    """A store action whose changes queue their webhook deliveries when it ends, as a request's do."""
+
+    @functools.wraps(action)
+    def run(self, *args, **kwargs):
+        with self.lock:
+            try:
+                return action(self, *args, **kwargs)
+            finally:
+                self.webhooks.flush(self.site_for_home(), self.store.events)
+
+    return run
 
 
 class WooCommerceSim(SandboxServer):
@@ -47,6 +63,8 @@ class WooCommerceSim(SandboxServer):
         self.api = api.RestAPI(self.store, currency)
         self.save_window_ms = 0.0  # WooCommerce's load-to-save window for stock changes: save_window.py
         self.save_window_entered = threading.Event()  # set when a write has loaded and waits to save
+        self.webhooks = SiteWebhooks(self)
+        self.api.webhooks = self.webhooks
 
     @property
     def woocommerce_version(self) -> str:
@@ -75,7 +93,17 @@ class WooCommerceSim(SandboxServer):
         if self.save_window_ms and outcome is not None and request.method in ("POST", "PUT", "PATCH"):
             request = self._through_save_window(request)
         with self.lock:
-            return self.api.dispatch(request, site, authenticated=outcome is not None)
+            try:
+                return self.api.dispatch(request, site, authenticated=outcome is not None)
+            finally:
+                self.webhooks.flush(site, self.store.events)
+
+    def site_for_home(self) -> Site:
+        return Site(f"http://127.0.0.1:{self.port}", self.zone, self.currency)
+
+    def stop(self) -> None:
+        self.webhooks.stop()
+        super().stop()
 
     def _through_save_window(self, request: Request) -> Request:
         """Stock changes saved onto the quantities loaded `save_window_ms` earlier (save_window.py)."""
@@ -115,6 +143,8 @@ class WooCommerceSim(SandboxServer):
             "add_user": self.add_user,
             "save_window": self.save_window,
         }
+        if action == "webhooks":  # delivery settings: delay_ms, duplicate_rate, reorder, run_every_ms
+            return self.webhooks.queue.configure(**payload)
         if action not in actions:
             raise KeyError(action)
         return actions[action](**payload)
@@ -132,6 +162,7 @@ class WooCommerceSim(SandboxServer):
         with self.lock:
             self.store = Store(self._now)
             self.api = api.RestAPI(self.store, self.currency, self.api.version)
+            self.api.webhooks = self.webhooks
         return {"products": 0}
 
     def save_window(self, ms: float) -> dict[str, float]:
@@ -176,6 +207,7 @@ class WooCommerceSim(SandboxServer):
                 currency=self.currency,
             )
 
+    @_announced
     def sell(self, items: list[dict], email: str | None = None, country: str | None = None) -> dict[str, Any]:
         """A storefront checkout: a processing order, stock reduced where managed.
 
@@ -214,6 +246,7 @@ class WooCommerceSim(SandboxServer):
                 id=store.new_post_id(), status="pending", created=now, modified=now, data=data
             )
             store.orders.add(order)
+            store.events[("order.created", order.id)] = None
             set_status(store, order, "processing", now)
             store.orders.touch(order, now)
             if customer is not None:
@@ -224,6 +257,7 @@ class WooCommerceSim(SandboxServer):
                 "stock": {record.sku: self._stock_of(record) for record, _ in purchase},
             }
 
+    @_announced
     def restock(self, sku: str, quantity: int) -> int | None:
         """Goods received: managed stock goes up by quantity; answers the new quantity."""
         with self.lock:
@@ -231,6 +265,7 @@ class WooCommerceSim(SandboxServer):
             self.store.change_stock(record, int(quantity))
             return record.stock_quantity
 
+    @_announced
     def set_stock(self, sku: str, quantity: int) -> int:
         """A shop manager types a new quantity in wp-admin (stock becomes managed)."""
         with self.lock:
@@ -244,6 +279,7 @@ class WooCommerceSim(SandboxServer):
         with self.lock:
             return self._stock_of(self._record(sku))
 
+    @_announced
     def add_products(
         self, count: int = 1, prefix: str = "NEW", price: str = "19.90", stock: int | None = 10
     ) -> list[str]:
@@ -269,6 +305,7 @@ class WooCommerceSim(SandboxServer):
                 skus.append(sku)
         return skus
 
+    @_announced
     def touch(self, skus: list[str], field: str = "name") -> int:
         """Edit products (a word appended to the name, or the description) so incremental pulls see them."""
         with self.lock:

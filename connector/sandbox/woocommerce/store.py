@@ -201,6 +201,8 @@ class Store:
         self._next_category_id = 15
         self._related: dict[int, list[int]] = {}
         self._related_version = -1
+        # what the current request changed, for its webhook deliveries: (topic, id), in order (a dict as a set)
+        self.events: dict[tuple[str, int], None] = {}
 
     # -- ids -----------------------------------------------------------------------------
 
@@ -242,6 +244,8 @@ class Store:
         return record
 
     def delete_product(self, record: ProductRecord) -> None:
+        self.events.pop(("product.updated", record.id), None)
+        self.events[("product.deleted", record.id)] = None
         if record.sku and self.sku_owner.get(record.sku) == record.id:
             del self.sku_owner[record.sku]
         # Order lines keep their product_id, but their REST `sku` is read from the live product: gone, it is "".
@@ -297,6 +301,7 @@ class Store:
     def saved(self, record: ProductRecord) -> None:
         """A product or variation was saved: WooCommerce validates stock props and bumps post_modified."""
         settle_stock(record)
+        self.events[("product.updated", record.id)] = None
         now = self.clock()
         if record.type == "variation":
             self.variations.touch(record, now)

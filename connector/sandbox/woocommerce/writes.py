@@ -258,6 +258,7 @@ def create_order(store: Store, fields: dict[str, Any], currency: str) -> OrderRe
     now = store.clock()
     order = OrderRecord(id=store.new_post_id(), status="pending", created=now, modified=now, data=data)
     store.orders.add(order)
+    store.events[("order.created", order.id)] = None
     update_order(store, order, {name: value for name, value in fields.items() if name not in ("line_items",)})
     return order
 
@@ -279,6 +280,7 @@ def update_order(store: Store, order: OrderRecord, fields: dict[str, Any]) -> Or
     if status:
         set_status(store, order, status, now)
     store.orders.touch(order, now)
+    store.events[("order.updated", order.id)] = None
     return order
 
 
