@@ -29,6 +29,7 @@ def test_demo_runs_the_whole_cycle_and_the_sale_follows():
     for title in ("1. pull", "2. inventory", "3. prices", "4. translations", "5. a customer buys 2 x"):
         assert title in text
     assert outcome.stock_after == {name: qty - 2 for name, qty in outcome.stock_before.items()}
+    assert outcome.by_webhook  # the German store's webhook brought the sale, not a poll
     assert outcome.writes_on_second_cycle == 0
 
 

@@ -21,7 +21,9 @@ from connector.sandbox.launch import start_sandbox
 
 @pytest.fixture(scope="module")
 def box(tmp_path_factory):
-    sandbox = start_sandbox(woocommerce=2, shopify=1, products=24, variants=12, orders=40)
+    sandbox = start_sandbox(
+        woocommerce=2, shopify=1, products=24, variants=12, orders=40, webhooks=True
+    )
     folder = tmp_path_factory.mktemp("readme")
     sandbox.path = sandbox.write_config(folder / "config" / "acme.toml")
     sandbox.folder = folder
@@ -124,6 +126,14 @@ def test_the_readme_commands_in_order(box):
     assert any(" pull:orders ok " in line for line in logged) and any(
         " inventory ok " in line for line in logged
     )
+
+    out = ok(run(box, "webhooks", "install", "-c", config))  # README, Real time
+    fits_80_columns(out)
+    assert out.count("subscriptions, ") == 3 and "global: 7 subscriptions, 7 created" in out
+    out = ok(run(box, "webhooks", "status", "-c", config))
+    fits_80_columns(out)
+    assert "global: 7/7 active" in out and "boutique: 5/5 active" in out
+    fits_80_columns(ok(run(box, "status", "-c", config)))
 
     # restore, as the README says: the service stopped, the backup copied over the state file
     for suffix in ("-wal", "-shm"):

@@ -9,6 +9,7 @@ SKUs. Used by `connector sandbox`, `connector demo`, tests and benchmarks.
 from __future__ import annotations
 
 import signal
+import socket
 import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -40,6 +41,7 @@ class Sandbox:
     deepl: DeepLSandbox
     env: dict[str, str] = field(default_factory=dict)
     config_text: str = ""
+    webhook_port: int = 0
 
     def stop(self) -> None:
         for server in [*self.stores.values(), self.deepl]:
@@ -64,9 +66,12 @@ def start_sandbox(
     seed: int = 1,
     schedule_seconds: int = 60,
     token_ttl: float | None = None,
+    webhooks: bool = False,
+    webhook_port: int | None = None,
 ) -> Sandbox:
     """`token_ttl` makes the Shopify shops' access tokens expire after that many seconds (as
-    `POST /__sandbox/auth {"token_ttl": s}` does), instead of Shopify's 24 hours."""
+    `POST /__sandbox/auth {"token_ttl": s}` does), instead of Shopify's 24 hours. `webhooks` adds a [service]
+    section: a webhook port (`webhook_port`, else a free one) and its address on 127.0.0.1 as public_url."""
     if woocommerce < 1:
         raise ValueError("the sandbox needs at least one WooCommerce store: the master store")
     master = WooCommerceSim("boutique").start()
@@ -86,8 +91,16 @@ def start_sandbox(
             sim.control("auth", {"token_ttl": token_ttl})
         stores[name] = sim
     sandbox = Sandbox(stores, DeepLSandbox().start())
+    sandbox.webhook_port = (webhook_port or free_port()) if webhooks else 0
     sandbox.config_text = _config_text(sandbox, schedule_seconds)
     return sandbox
+
+
+def free_port() -> int:
+    """A port free now, for the webhook receiver the stores deliver to (`[service] webhook_port`)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def _config_text(sandbox: Sandbox, schedule_seconds: int) -> str:
@@ -130,6 +143,9 @@ def _config_text(sandbox: Sandbox, schedule_seconds: int) -> str:
         f"[schedules]\norders = {every}\nproducts = {every}\ncustomers = {every}\ninventory = {every}\n"
         f"prices = {every}\ntranslations = {every}\njitter_seconds = 0\n",
     ]
+    if sandbox.webhook_port:  # the simulators deliver webhooks to 127.0.0.1 (a real store needs https)
+        port = sandbox.webhook_port
+        parts.append(f'[service]\npublic_url = "http://127.0.0.1:{port}"\nwebhook_port = {port}\n')
     return "\n".join(parts)
 
 
@@ -139,7 +155,7 @@ def _platform_of(sim) -> registry.Platform:
 
 
 def serve_sandbox(*, woocommerce: int, shopify: int, write_config: str | None) -> int:
-    sandbox = start_sandbox(woocommerce=woocommerce, shopify=shopify)
+    sandbox = start_sandbox(woocommerce=woocommerce, shopify=shopify, webhooks=True)
     for sim in sandbox.stores.values():
         if isinstance(sim, ShopifySim):
             print(f"{sim.name}: client credentials grant at {sim.base_url}/admin/oauth/access_token; "
@@ -155,6 +171,11 @@ def serve_sandbox(*, woocommerce: int, shopify: int, write_config: str | None) -
             print("\nconfig (save it, e.g. with --write-config FILE):\n\n" + sandbox.config_text)
         for key, value in sandbox.env.items():
             print(f"export {key}={value}")
+        target = write_config or "FILE"
+        print(
+            f"\nreal time: `connector webhooks install -c {target}` subscribes every store; `connector run -c "
+            f"{target}` then receives their webhooks on port {sandbox.webhook_port}"
+        )
         print("\nserving until Ctrl-C")
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
