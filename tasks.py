@@ -2,8 +2,8 @@
 
     python3 tasks.py demo   creates .venv, installs connector, runs `connector demo`
     python3 tasks.py test   creates .venv, installs connector with its test extras, fetches the pinned
-                            Shopify Admin schema, installs Debian's chromium when missing (as root),
-                            runs ruff and the whole test suite
+                            Shopify Admin schema, installs Debian's chromium and redis-server when
+                            missing (as root), runs ruff and the whole test suite
 
 Extra arguments after `test` go to pytest (e.g. `python3 tasks.py test -k pricing`).
 """
@@ -50,22 +50,31 @@ def demo(args: list[str]) -> None:
     run(str(BIN / "connector"), "demo", *args)
 
 
-def browser() -> None:
-    """The HTML report is checked in a real headless browser: Debian's chromium (no browser download)."""
-    if shutil.which("chromium"):
+def debian_package(command: str, package: str, needed_by: str) -> None:
+    """Install Debian's `package` when `command` is missing: as root with apt-get, else say how."""
+    if shutil.which(command):
         return
     if os.name == "posix" and os.geteuid() == 0 and shutil.which("apt-get"):
         run("apt-get", "update", "-qq")
-        run("apt-get", "install", "-y", "-qq", "chromium")
+        run("apt-get", "install", "-y", "-qq", package)
     else:
-        print(
-            "the HTML report test needs chromium: install it (Debian/Ubuntu: sudo apt-get install chromium)"
-        )
+        print(f"{needed_by} needs {command}: install it (Debian/Ubuntu: sudo apt-get install {package})")
+
+
+def browser() -> None:
+    """The HTML report is checked in a real headless browser: Debian's chromium (no browser download)."""
+    debian_package("chromium", "chromium", "the HTML report test")
+
+
+def redis() -> None:
+    """The distributed mode's tests start their own Redis server on a free loopback port."""
+    debian_package("redis-server", "redis-server", "the distributed mode's tests")
 
 
 def test(args: list[str]) -> None:
     install("test")
     browser()
+    redis()
     run(str(BIN / "python"), "-m", "connector.platforms.shopify.schema")
     run(str(BIN / "ruff"), "check", ".")
     run(str(BIN / "python"), "-m", "pytest", "-n", "2", "--durations=15", *args)
