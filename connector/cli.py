@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -134,8 +135,51 @@ def cmd_status(args: argparse.Namespace) -> int:
     (config,) = _configs(args)
     from connector.status import print_status
 
-    print_status(config, as_json=args.json, wide=args.wide)
+    shard = None
+    if args.redis or os.environ.get("CONNECTOR_REDIS_URL"):  # distributed mode: has the shard a worker?
+        from connector.distributed.status import shard_status
+
+        shard = _distributed(lambda: shard_status(config, args.redis))
+    print_status(config, as_json=args.json, wide=args.wide, shard=shard)
     return EXIT_OK
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    configs = _configs(args)
+    from connector.distributed.connection import redis_url
+    from connector.distributed.scheduler import serve_scheduler
+
+    url = redis_url(args.redis)
+    return _distributed(
+        lambda: serve_scheduler(configs, url, health_port=args.health_port, health_host=args.health_host)
+    )
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    configs = _configs(args)
+    from connector.distributed.connection import redis_url
+    from connector.distributed.worker import serve_worker
+
+    url = redis_url(args.redis)
+    return _distributed(
+        lambda: serve_worker(
+            configs,
+            args.shard,
+            url,
+            concurrency=args.concurrency,
+            lease=args.lease_seconds,
+            redelivery_seconds=args.redelivery_seconds,
+        )
+    )
+
+
+def _distributed(call):
+    from connector.distributed.connection import DistributedError
+
+    try:
+        return call()
+    except DistributedError as exc:
+        raise CommandFailed(str(exc), exc.code) from None
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -247,6 +291,56 @@ def _configs(args: argparse.Namespace) -> list[ClientConfig]:
     return configs
 
 
+REDIS_HELP = "default $CONNECTOR_REDIS_URL, else redis://127.0.0.1:6379/0"
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text}: give a number of seconds above 0")
+    return value
+
+
+def _distributed_commands(command) -> None:
+    """The distributed mode: `connector scheduler` and `connector worker --shard N` (Celery on Redis)."""
+    help_redis = f"the Redis broker ({REDIS_HELP})"
+    sub = command(
+        "scheduler",
+        cmd_scheduler,
+        "distributed mode: enqueue every client's jobs on their schedules",
+        config="many",
+    )
+    sub.add_argument("--redis", metavar="URL", help=help_redis)
+    sub.add_argument(
+        "--health-port", type=int, help="serve /healthz (which shards have no worker) on this port"
+    )
+    sub.add_argument(
+        "--health-host", default="127.0.0.1", help="address for --health-port (0.0.0.0 in a container)"
+    )
+    sub = command(
+        "worker", cmd_worker, "distributed mode: run the jobs of the clients on one shard", config="many"
+    )
+    sub.add_argument(
+        "--shard", type=int, required=True, metavar="N", help="serve the clients whose config says shard = N"
+    )
+    sub.add_argument("--redis", metavar="URL", help=help_redis)
+    sub.add_argument("--concurrency", type=int, default=4, metavar="N", help="jobs run at once (default 4)")
+    sub.add_argument(
+        "--lease-seconds",
+        type=_positive,
+        default=60.0,
+        metavar="S",
+        help="store locks expire this long after a worker dies (renewed while a job runs; default 60)",
+    )
+    sub.add_argument(
+        "--redelivery-seconds",
+        type=_positive,
+        default=600.0,
+        metavar="S",
+        help="a job whose worker died is delivered again after this long (default 600)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="connector",
@@ -329,6 +423,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = command("status", cmd_status, "what ran, when, with what outcome, and open data problems")
     sub.add_argument("--json", action="store_true", help="print as JSON")
     sub.add_argument("--wide", action="store_true", help=WIDE_HELP)
+    sub.add_argument(
+        "--redis",
+        metavar="URL",
+        help=f"distributed mode: say whether the client's shard has a worker; {REDIS_HELP}",
+    )
+
+    _distributed_commands(command)
 
     sub = command("report", cmd_report, "KPIs per market and orders worth a second look")
     sub.add_argument("kind", nargs="?", choices=("kpis", "flags"), default="kpis")
@@ -370,7 +471,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = command("shopify", cmd_shopify, "Shopify credentials: authorize an agency app on a client's shop")
     sub.add_argument("action", choices=("authorize",))
     sub.add_argument("--store", required=True, help="the [stores] name of the shop to authorize")
-    sub.add_argument("--port", type=int, default=8976, help="local port receiving the redirect (0: any free port)")
+    sub.add_argument(
+        "--port", type=int, default=8976, help="local port receiving the redirect (0: any free port)"
+    )
     sub.add_argument("--paste", action="store_true", help="paste the redirect URL instead of receiving it")
 
     command("demo", cmd_demo, "the whole cycle on simulated stores: no account, no network", config="none")

@@ -119,6 +119,17 @@ def schedule_seconds(text: str) -> int | None:
     return int(match.group(1)) * {"s": 1, "m": 60, "h": 3600}[match.group(2)]
 
 
+def _shard(value: Any) -> Any:
+    """The shard whose workers serve the client in the distributed mode (`connector worker --shard N`)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SHARD:
+        raise ValueError(
+            f"a shard is a whole number from 0 to {MAX_SHARD} (got {value!r}): the client's jobs run on the "
+            "workers started with `connector worker --shard N`; leave it out for shard 0"
+        )
+    return value
+
+
+MAX_SHARD = 999
 Country = Annotated[str, AfterValidator(_country)]
 Language = Annotated[str, AfterValidator(_language)]
 TimeZoneName = Annotated[str, AfterValidator(_timezone)]
@@ -143,6 +154,7 @@ class ClientSection(BasePricing, Section):
     name: str = Field(min_length=1)
     timezone: TimeZoneName = "UTC"
     state_file: str = ""
+    shard: Annotated[int, BeforeValidator(_shard)] = 0
 
 
 def _store_table(value: Any) -> Any:

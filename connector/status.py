@@ -101,8 +101,13 @@ def items_of(counts: dict[str, Any]) -> str:
     return str(items) if isinstance(items, int | str) else ""
 
 
-def print_status(config: ClientConfig, *, as_json: bool = False, wide: bool = False) -> None:
+def print_status(
+    config: ClientConfig, *, as_json: bool = False, wide: bool = False, shard: dict[str, Any] | None = None
+) -> None:
+    """`shard`: in the distributed mode, the client's shard and its live workers (connector/distributed/status.py)."""
     status = collect_status(config)
+    if shard is not None:
+        status["shard"] = {k: v for k, v in shard.items() if k != "line"}
     if as_json:
         print(redact(json.dumps(status, indent=2, default=str)))
         return
@@ -137,6 +142,8 @@ def print_status(config: ClientConfig, *, as_json: bool = False, wide: bool = Fa
             errors.append(f"{run['store']} {run['job']}: {run['error']}")
         runs.add_row(*(escape(cell) for cell in row))
     console.print(runs)
+    if shard is not None:
+        console.print(escape(shard["line"]), soft_wrap=True)
     for line in errors:
         console.print(escape(redact(line)), soft_wrap=True)  # one line each: grep finds it
     if status["cursors"]:

@@ -1,0 +1,148 @@
+"""`connector worker --shard N`: runs the jobs of the clients whose config says `shard = N`.
+
+The jobs are those of `connector run` (the same Service runs them: backoff, refused credentials, alerts, the
+run record in each client's state); what differs is who decides when. A job is run only under the locks of
+its stores in Redis; a job that finds a store held returns at once (coalesced). When the holder is another job
+(the inventory cycle a new order asks for, while a pull holds a store), the coalesced job is enqueued again
+as soon as that holder ends.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from celery import signals
+from redis import Redis
+
+from connector.config import ClientConfig
+from connector.distributed import names
+from connector.distributed.app import REDELIVERY_SECONDS, TASK, make_app
+from connector.distributed.connection import DistributedError, by_client_name, connect
+from connector.distributed.enqueue import enqueue, started
+from connector.distributed.locks import LEASE_SECONDS, store_locks
+from connector.distributed.shards import WorkerBeat, worker_id
+from connector.scheduler import Service
+
+log = logging.getLogger(__name__)
+
+
+class ShardService(Service):
+    """The embedded service's job runner, without its scheduler: the queue of the shard says when."""
+
+    def __init__(self, paths: list[Path], redis: Redis, enqueue_job, *, workers: int):
+        super().__init__(paths, workers=workers)
+        self.redis = redis
+        self.enqueue_job = enqueue_job  # (client, job, stores) -> enqueued
+
+    def by_name(self, client: str):
+        return next((r for r in self.clients.values() if r.config.client.name == client), None)
+
+    def trigger_now(self, client_key: str, job: str) -> None:
+        """New orders ask for the client's inventory cycle now: the pull that saw them still holds its store, so
+        the cycle is enqueued the moment that pull ends."""
+        runtime = self.clients.get(client_key)
+        if runtime is not None and job in runtime.client_jobs():
+            stores = tuple(sorted(runtime.config.stores))
+            self.redis.sadd(names.wanted_again(runtime.config.client.name), json.dumps([job, list(stores)]))
+
+
+def run_task(
+    service: ShardService, worker: str, lease: float, client: str, job: str, stores: tuple[str, ...]
+):
+    """One delivery of one job: under the locks of its stores, or coalesced."""
+    redis = service.redis
+    started(redis, client, job, stores)
+    runtime = service.by_name(client)
+    if runtime is None:
+        log.warning(
+            "%s %s: this worker does not serve client %s (its config's shard changed?)", client, job, client
+        )
+        return {"outcome": "not served here"}
+    with store_locks(redis, client, job, stores, worker, lease=lease) as held:
+        if not held.acquired:
+            log.info(
+                "%s/%s %s coalesced: %s runs on the store", client, held.busy, job, held.holder or "a job"
+            )
+            if held.holder != job:
+                redis.sadd(names.wanted_again(client), json.dumps([job, list(stores)]))
+            outcome: dict[str, Any] = {"outcome": "coalesced", "busy": held.busy}
+        else:
+            results = service.run_job(runtime.key, job, stores)
+            outcome = {"outcome": "ran", "results": len(results)}
+    for raw in redis.spop(names.wanted_again(client), 100) or []:
+        again_job, again_stores = json.loads(raw)
+        service.enqueue_job(client, again_job, tuple(again_stores))
+    return outcome
+
+
+def serve_worker(
+    configs: list[ClientConfig],
+    shard: int,
+    url: str,
+    *,
+    concurrency: int = 4,
+    lease: float = LEASE_SECONDS,
+    redelivery_seconds: float = REDELIVERY_SECONDS,
+) -> int:
+    mine = [c for c in configs if c.client.shard == shard]
+    if not mine:
+        found = ", ".join(f"{c.path}: shard {c.client.shard}" for c in configs)
+        raise DistributedError(
+            f"no client of these configs is on shard {shard} ({found}); set `shard = {shard}` in a config's "
+            "[client] table, or start the worker with the --shard its clients name"
+        )
+    named = by_client_name(mine)
+    redis = connect(url)
+    app = make_app(url, redelivery_seconds=redelivery_seconds)
+    queue = names.queue_of(shard)
+    shards = {name: config.client.shard for name, config in named.items()}
+
+    def enqueue_job(client: str, job: str, stores: tuple[str, ...]) -> bool:
+        return enqueue(app, redis, client, shards[client], job, stores)
+
+    service = ShardService([c.path for c in mine], redis, enqueue_job, workers=concurrency)
+    service.start(mine, schedule=False)
+    service.serving = (
+        True  # the state's heartbeat: `connector status` names this worker as serving the client
+    )
+    threading.Thread(target=service.wait, daemon=True, name="reloads and heartbeat").start()
+    worker = worker_id(shard)
+    beat = WorkerBeat(redis, shard, worker, sorted(named)).start()
+
+    @app.task(name=TASK, acks_late=True, reject_on_worker_lost=True)
+    def run_job(client: str, job: str, stores: list[str]) -> dict[str, Any]:
+        return run_task(service, worker, lease, client, job, tuple(stores))
+
+    @signals.worker_shutting_down.connect(weak=False)
+    def on_shutdown(**_kwargs) -> None:
+        beat.stop()
+        threading.Thread(target=service.stop, daemon=True).start()
+
+    log.info("worker %s serving shard %d (%s): %s", worker, shard, queue, ", ".join(sorted(named)))
+    try:
+        app.worker_main(
+            [
+                "worker",
+                "--queues",
+                queue,
+                "--pool",
+                "threads",
+                "--concurrency",
+                str(concurrency),
+                "--hostname",
+                f"{worker}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "--loglevel",
+                "WARNING",
+            ]
+        )
+    finally:
+        beat.stop()
+        service.stop()
+    return 0
