@@ -169,6 +169,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
             concurrency=args.concurrency,
             lease=args.lease_seconds,
             redelivery_seconds=args.redelivery_seconds,
+            heartbeat_seconds=args.heartbeat_seconds,
         )
     )
 
@@ -338,6 +339,13 @@ def _distributed_commands(command) -> None:
         default=600.0,
         metavar="S",
         help="a job whose worker died is delivered again after this long (default 600)",
+    )
+    sub.add_argument(
+        "--heartbeat-seconds",
+        type=_positive,
+        default=5.0,
+        metavar="S",
+        help="the worker tells Redis it lives this often; three missed beats and its shard shows no worker",
     )
 
 

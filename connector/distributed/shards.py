@@ -1,7 +1,7 @@
 """Which shards have a live worker: every worker writes a heartbeat into Redis that expires with it.
 
 A heartbeat with a time to live, rather than Celery's broadcast ping: it needs no answer within a timeout from
-a busy worker, and a killed worker's entry disappears by itself after BEAT_TTL_SECONDS.
+a busy worker, and a killed worker's entry disappears by itself after three missed beats.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from redis import Redis
 from connector.distributed import names
 
 BEAT_SECONDS = 5.0
-BEAT_TTL_SECONDS = 15
 
 
 def worker_id(shard: int) -> str:
@@ -28,8 +27,10 @@ def worker_id(shard: int) -> str:
 class WorkerBeat:
     """A worker's heartbeat: written now, then every BEAT_SECONDS, removed when the worker stops."""
 
-    def __init__(self, redis: Redis, shard: int, worker: str, clients: list[str]):
-        self.redis, self.key = redis, names.worker_beat(shard, worker)
+    def __init__(
+        self, redis: Redis, shard: int, worker: str, clients: list[str], every: float = BEAT_SECONDS
+    ):
+        self.redis, self.key, self.every = redis, names.worker_beat(shard, worker), every
         self.body = {"worker": worker, "shard": shard, "host": socket.gethostname(), "pid": os.getpid()}
         self.body |= {"clients": clients, "started_at": time.time()}
         self.stopped = threading.Event()
@@ -40,10 +41,10 @@ class WorkerBeat:
         return self
 
     def write(self) -> None:
-        self.redis.set(self.key, json.dumps(self.body | {"beat_at": time.time()}), ex=BEAT_TTL_SECONDS)
+        self.redis.set(self.key, json.dumps(self.body | {"beat_at": time.time()}), px=int(3000 * self.every))
 
     def _loop(self) -> None:
-        while not self.stopped.wait(BEAT_SECONDS):
+        while not self.stopped.wait(self.every):
             try:
                 self.write()
             except Exception:  # Redis away for a moment: the entry expires if it stays away

@@ -24,7 +24,7 @@ from connector.distributed.app import REDELIVERY_SECONDS, TASK, make_app
 from connector.distributed.connection import DistributedError, by_client_name, connect
 from connector.distributed.enqueue import enqueue, started
 from connector.distributed.locks import LEASE_SECONDS, store_locks
-from connector.distributed.shards import WorkerBeat, worker_id
+from connector.distributed.shards import BEAT_SECONDS, WorkerBeat, worker_id
 from connector.scheduler import Service
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,7 @@ def serve_worker(
     concurrency: int = 4,
     lease: float = LEASE_SECONDS,
     redelivery_seconds: float = REDELIVERY_SECONDS,
+    heartbeat_seconds: float = BEAT_SECONDS,
 ) -> int:
     mine = [c for c in configs if c.client.shard == shard]
     if not mine:
@@ -111,11 +112,16 @@ def serve_worker(
     )
     threading.Thread(target=service.wait, daemon=True, name="reloads and heartbeat").start()
     worker = worker_id(shard)
-    beat = WorkerBeat(redis, shard, worker, sorted(named)).start()
+    beat = WorkerBeat(redis, shard, worker, sorted(named), heartbeat_seconds).start()
 
     @app.task(name=TASK, acks_late=True, reject_on_worker_lost=True)
     def run_job(client: str, job: str, stores: list[str]) -> dict[str, Any]:
         return run_task(service, worker, lease, client, job, tuple(stores))
+
+    @signals.setup_logging.connect(weak=False)
+    def keep_our_logging(**_kwargs) -> None:
+        """Celery leaves logging alone when this signal has a receiver: job lines keep the service's format."""
+        logging.getLogger("celery").setLevel(logging.WARNING)
 
     @signals.worker_shutting_down.connect(weak=False)
     def on_shutdown(**_kwargs) -> None:
@@ -126,6 +132,7 @@ def serve_worker(
     try:
         app.worker_main(
             [
+                "--quiet",  # no banner
                 "worker",
                 "--queues",
                 queue,
