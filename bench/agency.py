@@ -131,17 +131,21 @@ def lags(paths: list[Path], env: dict[str, str], start: float, end: float) -> li
                 "and outcome != 'running' order by id"
             ).fetchall()
         starts: dict[tuple[str, str], list[float]] = {}
+        before: dict[tuple[str, str], float] = {}  # the last start before the window: the first gap's anchor
         for job, store, started_at in rows:
             at = datetime.fromisoformat(started_at).timestamp()
             if start <= at <= end:
                 starts.setdefault((job, store), []).append(at)
+            elif at < start:
+                before[(job, store)] = at
         expected = {("inventory", "+".join(sorted(config.stores)))} | {
             ("pull:orders", s) for s in config.stores
         }
         for key in expected:
             every = interval[key[0]]
-            times = [start, *starts.get(key, []), end]  # a job that stopped running is late until the end
-            found += [max(0.0, (b - a) - every) / every for a, b in zip(times, times[1:], strict=False)][1:]
+            # a job that stopped running is late until the window's end
+            times = [before.get(key, start), *starts.get(key, []), end]
+            found += [max(0.0, (b - a) - every) / every for a, b in zip(times, times[1:], strict=False)]
     return found
 
 
