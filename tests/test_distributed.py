@@ -173,16 +173,18 @@ def test_a_scheduler_and_two_shards_keep_six_clients_exact_through_a_killed_work
             victim = processes["worker1"]
             killed_worker = f"shard1-{os.uname().nodename}-{victim.pid}"
 
+            seen = {"read": 0, "open": set()}
+
             def inventory_running():
-                runs = recorded_runs(redis)
-                ended = {r["token"] for r in runs if r["event"] != "started"}
-                return any(
-                    r["event"] == "started"
-                    and r["job"] == "inventory"
-                    and r["worker"] == killed_worker
-                    and r["token"] not in ended
-                    for r in runs
-                )
+                """An inventory cycle of the shard 1 worker holds its stores now (new lock records only)."""
+                for raw in redis.lrange("connector:runs", seen["read"], -1):
+                    seen["read"] += 1
+                    run = json.loads(raw)
+                    if run["job"] == "inventory" and run["worker"] == killed_worker:
+                        (seen["open"].add if run["event"] == "started" else seen["open"].discard)(
+                            run["token"]
+                        )
+                return bool(seen["open"])
 
             assert wait_for(inventory_running, 30, every=0.02), (
                 "no inventory cycle of shard 1 was seen running"

@@ -11,7 +11,7 @@ from redis import Redis
 from redis_server import redis_server
 
 from connector.distributed import names
-from connector.distributed.locks import recorded_runs, store_locks
+from connector.distributed.locks import holder_job, recorded_runs, store_locks
 
 
 @pytest.fixture
@@ -86,3 +86,17 @@ def test_a_dead_holders_lease_expires_and_the_store_is_taken_again(redis, tmp_pa
         len(started) == 1 and started[0]["start"] >= killed_at
     )  # only after the dead holder's lease ran out
     assert not [r for r in recorded_runs(redis) if r["worker"] == "dying" and r["event"] == "ended"]
+
+
+def test_a_holder_whose_lease_ran_out_says_so_and_never_frees_the_next_holders_lock(redis):
+    first = store_locks(redis, "acme", "inventory", ("fr",), "paused", lease=1.0)
+    held = first.__enter__()
+    redis.delete(names.store_lock("acme", "fr"))  # as if the worker had been paused past its lease
+    assert wait_for(lambda: held.lost == ["fr"], 10)
+    with store_locks(redis, "acme", "pull:orders", ("fr",), "w2", lease=30.0) as second:
+        assert second.acquired
+        first.__exit__(None, None, None)  # the paused holder ends while the second holds the store
+        assert holder_job(redis.get(names.store_lock("acme", "fr"))) == "pull:orders"
+    assert redis.get(names.store_lock("acme", "fr")) is None
+    events = [(r["worker"], r["event"]) for r in recorded_runs(redis)]
+    assert ("paused", "lost") in events and ("paused", "ended") not in events
