@@ -69,14 +69,13 @@ def run_task(
             )
             if held.holder != job:
                 redis.sadd(names.wanted_again(client), json.dumps([job, list(stores)]))
-            outcome: dict[str, Any] = {"outcome": "coalesced", "busy": held.busy}
-        else:
-            results = service.run_job(runtime.key, job, stores)
-            outcome = {"outcome": "ran", "results": len(results)}
+            return {"outcome": "coalesced", "busy": held.busy}
+        results = service.run_job(runtime.key, job, stores)
+    # its stores are free now: the jobs that found them held (or that new orders asked for) go to the queue
     for raw in redis.spop(names.wanted_again(client), 100) or []:
         again_job, again_stores = json.loads(raw)
         service.enqueue_job(client, again_job, tuple(again_stores))
-    return outcome
+    return {"outcome": "ran", "results": len(results)}
 
 
 def serve_worker(
