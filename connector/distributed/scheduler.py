@@ -50,6 +50,7 @@ class QueueScheduler(Service):
         # no state file here (it lives with the shard's workers): no alerts, no heartbeat into it
         runtime = ClientRuntime(config, Alerts(config.client.name, [], None))
         self.clients[runtime.key] = runtime
+        self._give_pool(runtime)  # the client's own executor, as in `connector run` (enqueueing takes little)
         for number, (job, stores, when) in enumerate(runtime.planned_jobs()):
             self._schedule(runtime, job, stores, when, 0.2 * number)
 
