@@ -325,7 +325,12 @@ def _distributed_commands(command) -> None:
         "--shard", type=int, required=True, metavar="N", help="serve the clients whose config says shard = N"
     )
     sub.add_argument("--redis", metavar="URL", help=help_redis)
-    sub.add_argument("--concurrency", type=int, default=4, metavar="N", help="jobs run at once (default 4)")
+    sub.add_argument(
+        "--concurrency",
+        type=int,
+        metavar="N",
+        help="jobs run at once (default: the sum of its clients' service.concurrent_jobs, as `connector run`)",
+    )
     sub.add_argument(
         "--lease-seconds",
         type=_positive,

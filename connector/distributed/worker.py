@@ -30,6 +30,9 @@ from connector.scheduler import Service
 log = logging.getLogger(__name__)
 
 
+MAX_CONCURRENCY = 256
+
+
 class ShardService(Service):
     """The embedded service's job runner, without its scheduler: the queue of the shard says when."""
 
@@ -83,7 +86,7 @@ def serve_worker(
     shard: int,
     url: str,
     *,
-    concurrency: int = 4,
+    concurrency: int | None = None,
     lease: float = LEASE_SECONDS,
     redelivery_seconds: float = REDELIVERY_SECONDS,
     heartbeat_seconds: float = BEAT_SECONDS,
@@ -96,6 +99,8 @@ def serve_worker(
             "[client] table, or start the worker with the --shard its clients name"
         )
     named = by_client_name(mine)
+    # as in `connector run`, each client may run its service.concurrent_jobs at once
+    concurrency = concurrency or min(MAX_CONCURRENCY, sum(c.service.concurrent_jobs for c in mine))
     redis = connect(url)
     app = make_app(url, redelivery_seconds=redelivery_seconds)
     queue = names.queue_of(shard)
