@@ -29,7 +29,6 @@ from connector.scheduler import Service
 
 log = logging.getLogger(__name__)
 
-
 MAX_CONCURRENCY = 256
 
 
@@ -111,9 +110,8 @@ def serve_worker(
 
     service = ShardService([c.path for c in mine], redis, enqueue_job, workers=concurrency)
     service.start(mine, schedule=False)
-    service.serving = (
-        True  # the state's heartbeat: `connector status` names this worker as serving the client
-    )
+    # the state's heartbeat: `connector status` names this worker as the one serving the client
+    service.serving = True
     threading.Thread(target=service.wait, daemon=True, name="reloads and heartbeat").start()
     worker = worker_id(shard)
     beat = WorkerBeat(redis, shard, worker, sorted(named), heartbeat_seconds).start()
@@ -132,7 +130,14 @@ def serve_worker(
         beat.stop()
         threading.Thread(target=service.stop, daemon=True).start()
 
-    log.info("worker %s serving shard %d (%s): %s", worker, shard, queue, ", ".join(sorted(named)))
+    log.info(
+        "worker %s serving shard %d (%s, %d jobs at once): %s",
+        worker,
+        shard,
+        queue,
+        concurrency,
+        ", ".join(sorted(named)),
+    )
     try:
         app.worker_main(
             [
