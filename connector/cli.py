@@ -174,6 +174,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_receiver(args: argparse.Namespace) -> int:
+    configs = _configs(args)
+    from connector.distributed.connection import redis_url
+    from connector.distributed.receiver import serve_receiver
+
+    url = redis_url(args.redis)
+    return _distributed(lambda: serve_receiver(configs, url, host=args.host, port=args.port))
+
+
 def _distributed(call):
     from connector.distributed.connection import DistributedError
 
@@ -352,6 +361,15 @@ def _distributed_commands(command) -> None:
         metavar="S",
         help="the worker tells Redis it lives this often; three missed beats and its shard shows no worker",
     )
+    sub = command(
+        "receiver",
+        cmd_receiver,
+        "distributed mode: receive webhooks, verify them and queue them for the client's shard",
+        config="many",
+    )
+    sub.add_argument("--redis", metavar="URL", help=help_redis)
+    sub.add_argument("--port", type=int, default=8080, help="port of POST /webhooks/<client>/<store> (default 8080)")
+    sub.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 behind a reverse proxy)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,6 +18,7 @@ from celery import Celery
 
 REDELIVERY_SECONDS = 600
 TASK = "connector.run_job"
+WEBHOOK_TASK = "connector.webhook"  # a verified delivery, for the shard's worker to keep and process
 
 
 def make_app(url: str, *, redelivery_seconds: float = REDELIVERY_SECONDS) -> Celery:

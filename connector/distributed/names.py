@@ -24,6 +24,11 @@ def wanted_again(client: str) -> str:
     return f"{PREFIX}:again:{client}"
 
 
+def webhook_keys(client: str) -> str:
+    """Per store with webhooks installed: platform, shop domain and (WooCommerce) the webhook secret."""
+    return f"{PREFIX}:webhook-keys:{client}"
+
+
 def worker_beat(shard: int, worker: str) -> str:
     return f"{PREFIX}:worker:{shard}:{worker}"
 

@@ -20,16 +20,24 @@ from redis import Redis
 
 from connector.config import ClientConfig
 from connector.distributed import names
-from connector.distributed.app import REDELIVERY_SECONDS, TASK, make_app
+from connector.distributed.app import REDELIVERY_SECONDS, TASK, WEBHOOK_TASK, make_app
 from connector.distributed.connection import DistributedError, by_client_name, connect
 from connector.distributed.enqueue import enqueue, started
 from connector.distributed.locks import LEASE_SECONDS, store_locks
 from connector.distributed.shards import BEAT_SECONDS, WorkerBeat, worker_id
 from connector.scheduler import Service
+from connector.state import open_state
+from connector.webhooks import inbox
+from connector.webhooks.verify import Accepted
 
 log = logging.getLogger(__name__)
 
 MAX_CONCURRENCY = 256
+
+
+# A running `webhooks` job read the inbox when it started: deliveries kept since need a run of their own.
+RUN_AGAIN_WHEN_BUSY = frozenset({"webhooks"})
+KEYS_SECONDS = 10.0
 
 
 class ShardService(Service):
@@ -69,7 +77,7 @@ def run_task(
             log.info(
                 "%s/%s %s coalesced: %s runs on the store", client, held.busy, job, held.holder or "a job"
             )
-            if held.holder != job:
+            if held.holder != job or job in RUN_AGAIN_WHEN_BUSY:
                 redis.sadd(names.wanted_again(client), json.dumps([job, list(stores)]))
             return {"outcome": "coalesced", "busy": held.busy}
         results = service.run_job(runtime.key, job, stores)
@@ -78,6 +86,41 @@ def run_task(
         again_job, again_stores = json.loads(raw)
         service.enqueue_job(client, again_job, tuple(again_stores))
     return {"outcome": "ran", "results": len(results)}
+
+
+def keep_webhook(service: ShardService, delivery: Accepted) -> dict[str, Any]:
+    """A delivery the receiver verified: into the client's inbox (once per event), then its `webhooks` job."""
+    runtime = service.by_name(delivery.client)
+    if runtime is None:
+        log.warning("%s/%s: webhook for a client this worker does not serve", delivery.client, delivery.store)
+        return {"outcome": "not served here"}
+    if not inbox.write(runtime.config.state_path, delivery):
+        return {"outcome": "duplicate"}
+    service.enqueue_job(delivery.client, "webhooks", tuple(sorted(runtime.config.stores)))
+    return {"outcome": "kept"}
+
+
+def publish_keys(service: ShardService) -> None:
+    """The stores' webhook keys a stateless receiver needs: platform, shop domain and the WooCommerce webhook
+    secret the connector chose (a Shopify store's client secret is in the receiver's config already)."""
+    for runtime in list(service.clients.values()):
+        with open_state(runtime.config.state_path) as state:
+            rows = inbox.installed(state)
+        published = {
+            store: {"platform": row["platform"], "shop_domain": row["shop_domain"]}
+            | ({"secret": row["secret"]} if row["platform"] != "shopify" else {})
+            for store, row in rows.items()
+        }
+        service.redis.set(names.webhook_keys(runtime.config.client.name), json.dumps(published), ex=86400)
+
+
+def publish_keys_every(service: ShardService, seconds: float) -> None:
+    while not service.stopping.is_set():
+        try:
+            publish_keys(service)
+        except Exception as exc:  # Redis or a state file away for a moment: the next round tries again
+            log.warning("webhook keys not published (%s)", exc)
+        service.stopping.wait(seconds)
 
 
 def serve_worker(
@@ -119,6 +162,13 @@ def serve_worker(
     @app.task(name=TASK, acks_late=True, reject_on_worker_lost=True)
     def run_job(client: str, job: str, stores: list[str]) -> dict[str, Any]:
         return run_task(service, worker, lease, client, job, tuple(stores))
+
+    @app.task(name=WEBHOOK_TASK, acks_late=True, reject_on_worker_lost=True)
+    def keep_delivery(fields: dict[str, Any]) -> dict[str, Any]:
+        return keep_webhook(service, Accepted(**fields))
+
+    keys = threading.Thread(target=publish_keys_every, args=(service, KEYS_SECONDS), daemon=True)
+    keys.start()
 
     @signals.setup_logging.connect(weak=False)
     def keep_our_logging(**_kwargs) -> None:

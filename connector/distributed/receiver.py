@@ -1,0 +1,128 @@
+"""`connector receiver`: webhook deliveries received on any machine, kept in the client's shard queue.
+
+Stateless: it verifies each delivery (connector/webhooks/verify.py, the function `connector run`'s receiver
+uses) and enqueues it to the client's shard before it answers 200; a worker of the shard writes it to the
+client's inbox (idempotent by event key: a repeated delivery changes nothing) and enqueues the client's
+`webhooks` job, which processes the inbox under the client's store locks as `connector run` does.
+The keys come from two places: a Shopify store's from its config (the app's client secret); a WooCommerce
+store's webhook secret, which the connector chose when it installed the webhooks and keeps in the client's
+state, from Redis, where the shard's workers publish it (keep Redis on a private network, with a password).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+import signal
+import threading
+import time
+
+from aiohttp import web
+from redis import Redis
+
+from connector.config import ClientConfig
+from connector.distributed import names
+from connector.distributed.app import WEBHOOK_TASK, make_app
+from connector.distributed.connection import DistributedError, by_client_name, connect
+from connector.webhooks.receiver import ClientInbox, Receiver
+from connector.webhooks.subscriptions import client_secret
+from connector.webhooks.verify import MAX_BODY, Accepted, Refused, StoreKeys, verify
+
+log = logging.getLogger(__name__)
+
+KEYS_TTL_SECONDS = 5.0
+
+
+def published_keys(redis: Redis, config: ClientConfig) -> dict[str, StoreKeys]:
+    """The keys `verify` needs per store with webhooks installed: published by the shard's workers, the
+    Shopify app's client secret added from the config."""
+    raw = redis.get(names.webhook_keys(config.client.name))
+    keys = {}
+    for store, row in (json.loads(raw) if raw else {}).items():
+        secret = client_secret(config, store) if row["platform"] == "shopify" else row.get("secret")
+        if store in config.stores and secret:
+            keys[store] = StoreKeys(row["platform"], secret, row.get("shop_domain"))
+    return keys
+
+
+class QueueReceiver(Receiver):
+    """The aiohttp receiver of `connector run`, keeping each delivery in the shard's queue, not an inbox."""
+
+    def __init__(self, configs: dict[str, ClientConfig], redis: Redis, send, host: str, port: int):
+        super().__init__(self.lookup, lambda _client: None, host, port)
+        self.configs, self.redis, self.send = configs, redis, send
+        self._keys: dict[str, tuple[float, ClientInbox]] = {}
+
+    def lookup(self, client: str, fresh: bool = False) -> ClientInbox | None:
+        config = self.configs.get(client)
+        if config is None:
+            return None
+        cached = self._keys.get(client)
+        if not fresh and cached is not None and time.monotonic() - cached[0] < KEYS_TTL_SECONDS:
+            return cached[1]
+        found = ClientInbox(config.state_path, published_keys(self.redis, config))
+        self._keys[client] = (time.monotonic(), found)
+        return found
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        client, store = request.match_info["client"], request.match_info["store"]
+        if (request.content_length or 0) > MAX_BODY:
+            return self._refuse(
+                Refused(413, f"{client}/{store}: body of {request.content_length} bytes is over the limit")
+            )
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return self._refuse(Refused(413, f"{client}/{store}: body over the {MAX_BODY} byte limit"))
+        loop = asyncio.get_running_loop()
+        target = await loop.run_in_executor(None, self.lookup, client)
+        if target is not None and store not in target.keys:  # installed since the keys were read?
+            target = await loop.run_in_executor(None, self.lookup, client, True)
+        outcome = verify(client, store, request.headers, body, {client: target.keys} if target else {})
+        if isinstance(outcome, Refused):
+            return self._refuse(outcome)
+        assert isinstance(outcome, Accepted)
+        if outcome.ping:
+            self.counts["pings"] += 1
+            return web.Response(text="ok")
+        try:
+            await loop.run_in_executor(None, self.send, outcome)
+        except Exception as exc:  # the platform retries a delivery we could not keep
+            log.error(
+                "%s/%s: %s delivery not queued (%s); the platform will retry it",
+                client,
+                store,
+                outcome.topic,
+                exc,
+            )
+            return web.Response(status=503, text="not kept; retry")
+        self.counts["accepted"] += 1
+        return web.Response(text="ok")
+
+
+def serve_receiver(configs: list[ClientConfig], url: str, *, host: str, port: int) -> int:
+    named = by_client_name(configs)
+    redis = connect(url)
+    app = make_app(url)
+
+    def send(delivery: Accepted) -> None:
+        shard = named[delivery.client].client.shard
+        app.send_task(WEBHOOK_TASK, args=[dataclasses.asdict(delivery)], queue=names.queue_of(shard))
+
+    receiver = QueueReceiver(named, redis, send, host, port)
+    try:
+        receiver.start()
+    except OSError as exc:
+        raise DistributedError(
+            f"--port {port}: cannot listen on {host}:{port} ({exc.strerror}); another process holds that port "
+            "(`ss -ltnp` names it): choose a free port"
+        ) from None
+    log.info("receiving webhooks on http://%s:%d/webhooks/<client>/<store>", host, receiver.port)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    stopped.wait()
+    receiver.stop()
+    return 0
