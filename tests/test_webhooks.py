@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import pytest
 import requests
 from test_inventory import BUFFERS, World
+from test_operations_service import AlertInbox
 
 from connector.jobs.runner import adapters
 from connector.scheduler import Service
@@ -49,6 +50,13 @@ def wait_for(check, timeout: float = 30.0, every: float = 0.1) -> bool:
 @pytest.fixture
 def port() -> int:
     return free_port()
+
+
+@pytest.fixture
+def alert_inbox():
+    box = AlertInbox()
+    yield box
+    box.close()
 
 
 @pytest.fixture
@@ -254,7 +262,7 @@ def test_subscriptions_the_platforms_removed_or_disabled_are_repaired_and_said_o
 
 
 def test_polling_slows_while_webhooks_deliver_and_returns_when_they_stop(
-    simulators, client_config, port, caplog, monkeypatch
+    simulators, client_config, port, caplog, monkeypatch, alert_inbox
 ):
     caplog.set_level(logging.WARNING, logger="connector.webhooks.service")
     monkeypatch.setattr(
@@ -262,7 +270,9 @@ def test_polling_slows_while_webhooks_deliver_and_returns_when_they_stop(
     )  # deliveries here take < 1 s
     fast = SLOW_POLLING.replace('orders = "every 10m"', 'orders = "every 1s"')
     service = f'\n[service]\npublic_url = "http://127.0.0.1:{port}"\norders_with_webhooks = "every 3s"\n'
-    world = World(simulators, client_config, more_config=fast + service)
+    monkeypatch.setenv("WEBHOOK_TEST_ALERTS", alert_inbox.url)
+    alerts = '\n[alerts]\nurls = ["env:WEBHOOK_TEST_ALERTS"]\n'
+    world = World(simulators, client_config, more_config=fast + service + alerts)
     world.sync()
     install(world)
     pool = dict.fromkeys(world.skus, 12)
@@ -287,5 +297,15 @@ def test_polling_slows_while_webhooks_deliver_and_returns_when_they_stop(
         skipped, mark = realtime.skipped_polls["fr"], len(running.jobs)
         assert wait_for(lambda: running.polls_of("fr", mark) >= 2, timeout=10)  # the short interval again
         assert realtime.skipped_polls["fr"] == skipped
+        runtime.alerts.flush()
+        assert alert_inbox.titles() == ["connector acme/fr: webhooks stopped"]  # once, however many polls
+        install(world)  # the merchant (or the service's check) subscribes again: deliveries resume
+        world.fr.sell([{"sku": world.skus[2], "quantity": 1}])
+        pool[world.skus[2]] -= 1
+        assert wait_for(lambda: realtime.store_health(runtime)["fr"]["healthy"])
+        assert wait_for(lambda: shown(world) == expected_shown(world, pool)), shown(world)
+        runtime.alerts.flush()
+        assert wait_for(lambda: len(alert_inbox.titles()) == 2)
+        assert alert_inbox.titles()[1] == "connector acme/fr: recovered (webhooks stopped)"
     said = [r for r in caplog.records if "no webhook announced" in r.getMessage()]
     assert len(said) == 1 and said[0].getMessage().startswith("acme/fr:")

@@ -34,6 +34,7 @@ RETRY_SECONDS = 30.0
 KEYS_TTL_SECONDS = 5.0
 # A change younger than this may still have its delivery on the way (WooCommerce on WP-Cron: up to a minute).
 ANNOUNCE_GRACE_SECONDS = 120.0
+STOPPED = "webhooks_stopped"  # the alert incident of a store whose deliveries stopped
 
 
 class Realtime:
@@ -110,6 +111,7 @@ class Realtime:
                     if not inbox.has_pending(runtime.config.state_path):
                         continue  # nothing to do: the client's store locks are left to its jobs
                     self.service.run_job(runtime.key, "webhooks", tuple(sorted(runtime.config.stores)))
+                    self._alert_resumed(runtime)
                 except Exception:  # the next pass retries; the service must keep running
                     log.exception("%s: processing the webhook inbox failed", runtime.config.client.name)
 
@@ -156,6 +158,13 @@ class Realtime:
             was_healthy = store_health(state, [store])[store]["healthy"]
             inbox.save_store(state, store, missed_at=iso(utc_now()))
         if was_healthy:
+            runtime.alerts.update(
+                STOPPED,
+                store,
+                active=True,
+                detail=f"a poll found {len(missed)} order change(s) that no webhook announced; orders are polled "
+                "at the short interval until deliveries resume (check `connector webhooks status`)",
+            )
             log.warning(
                 "%s/%s: a poll found %d order change(s) that no webhook announced; orders are polled every %s "
                 "again until deliveries resume (check `connector webhooks status`)",
@@ -164,6 +173,18 @@ class Realtime:
                 len(missed),
                 runtime.config.schedules.orders.removeprefix("every "),
             )
+
+
+    def _alert_resumed(self, runtime: ClientRuntime) -> None:
+        """A store whose webhooks had stopped and that delivers again: its incident closes (said once)."""
+        stopped = [store for kind, store in runtime.alerts.open_incidents() if kind == STOPPED]
+        if not stopped:
+            return
+        with open_state(runtime.config.state_path) as state:
+            health = store_health(state, stopped)
+        for store in stopped:
+            if health[store]["healthy"]:
+                runtime.alerts.update(STOPPED, store, active=False)
 
 
 def store_health(state, stores: list[str]) -> dict[str, dict[str, Any]]:
