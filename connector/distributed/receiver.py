@@ -28,7 +28,7 @@ from connector.distributed.app import WEBHOOK_TASK, make_app
 from connector.distributed.connection import DistributedError, by_client_name, connect
 from connector.webhooks.receiver import ClientInbox, Receiver
 from connector.webhooks.subscriptions import client_secret
-from connector.webhooks.verify import MAX_BODY, Accepted, Refused, StoreKeys, verify
+from connector.webhooks.verify import MAX_BODY, Accepted, Refused, StoreKeys, platform_webhooks, verify
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,8 @@ def published_keys(redis: Redis, config: ClientConfig) -> dict[str, StoreKeys]:
     raw = redis.get(names.webhook_keys(config.client.name))
     keys = {}
     for store, row in (json.loads(raw) if raw else {}).items():
-        secret = client_secret(config, store) if row["platform"] == "shopify" else row.get("secret")
+        by_app = platform_webhooks(row["platform"]).SIGNED_WITH_APP_SECRET
+        secret = client_secret(config, store) if by_app else row.get("secret")
         if store in config.stores and secret:
             keys[store] = StoreKeys(row["platform"], secret, row.get("shop_domain"))
     return keys

@@ -28,7 +28,7 @@ from connector.distributed.shards import BEAT_SECONDS, WorkerBeat, worker_id
 from connector.scheduler import Service
 from connector.state import open_state
 from connector.webhooks import inbox
-from connector.webhooks.verify import Accepted
+from connector.webhooks.verify import Accepted, platform_webhooks
 
 log = logging.getLogger(__name__)
 
@@ -102,13 +102,13 @@ def keep_webhook(service: ShardService, delivery: Accepted) -> dict[str, Any]:
 
 def publish_keys(service: ShardService) -> None:
     """The stores' webhook keys a stateless receiver needs: platform, shop domain and the WooCommerce webhook
-    secret the connector chose (a Shopify store's client secret is in the receiver's config already)."""
+    secret the connector chose (an app's client secret is in the receiver's config already)."""
     for runtime in list(service.clients.values()):
         with open_state(runtime.config.state_path) as state:
             rows = inbox.installed(state)
         published = {
             store: {"platform": row["platform"], "shop_domain": row["shop_domain"]}
-            | ({"secret": row["secret"]} if row["platform"] != "shopify" else {})
+            | ({} if platform_webhooks(row["platform"]).SIGNED_WITH_APP_SECRET else {"secret": row["secret"]})
             for store, row in rows.items()
         }
         service.redis.set(names.webhook_keys(runtime.config.client.name), json.dumps(published), ex=86400)

@@ -14,7 +14,7 @@ from typing import Any
 
 from connector.logs import register_secret
 from connector.state import State, iso, open_state, utc_now
-from connector.webhooks.verify import Accepted, StoreKeys
+from connector.webhooks.verify import Accepted, StoreKeys, platform_webhooks
 
 KEEP = timedelta(days=7)
 MAX_ATTEMPTS = 5  # a delivery whose processing failed this many times is set aside (polling covers it)
@@ -171,11 +171,12 @@ def forget_store(state: State, store: str) -> None:
 
 
 def store_keys(state: State, client_secrets: dict[str, str | None]) -> dict[str, StoreKeys]:
-    """The keys `verify` needs for each store with webhooks installed. `client_secrets`: per Shopify store, the
-    app's client secret from the config (Shopify signs with it)."""
+    """The keys `verify` needs for each store with webhooks installed. `client_secrets`: per store, the app's
+    client secret from the config, for the platforms that sign with it."""
     keys = {}
     for store, row in installed(state).items():
-        secret = row["secret"] if row["platform"] != "shopify" else client_secrets.get(store)
+        by_app = platform_webhooks(row["platform"]).SIGNED_WITH_APP_SECRET
+        secret = client_secrets.get(store) if by_app else row["secret"]
         if secret:
             keys[store] = StoreKeys(row["platform"], secret, row["shop_domain"])
     return keys

@@ -7,7 +7,6 @@ and kept in the client's state; Shopify signs with the app's client secret from 
 
 from __future__ import annotations
 
-import importlib
 import secrets
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -15,9 +14,11 @@ from typing import Any
 
 from connector.config import ClientConfig
 from connector.logs import register_secret
+from connector.platforms import registry
 from connector.platforms.base import StoreAdapter
 from connector.state import State, iso, utc_now
 from connector.webhooks import inbox
+from connector.webhooks.verify import platform_webhooks
 
 
 class WebhookSetupError(Exception):
@@ -51,7 +52,7 @@ def address_of(config: ClientConfig, store: str) -> str:
 
 
 def platform_module(adapter: StoreAdapter) -> ModuleType:
-    return importlib.import_module(f"connector.platforms.{adapter.platform}.webhooks")
+    return platform_webhooks(adapter.platform)
 
 
 def client_secret(config: ClientConfig, store: str) -> str | None:
@@ -62,11 +63,11 @@ def client_secret(config: ClientConfig, store: str) -> str | None:
 def install(config: ClientConfig, state: State, adapters: dict[str, StoreAdapter]) -> list[StoreOutcome]:
     """Every store gets exactly our topics at our address, active; running it again changes nothing."""
     for store, adapter in adapters.items():
-        if adapter.platform == "shopify" and not client_secret(config, store):
+        module = platform_module(adapter)
+        if module.SIGNED_WITH_APP_SECRET and not client_secret(config, store):
             raise WebhookSetupError(
-                f"{config.path}: stores.{store}: Shopify signs webhooks with the app's client secret, and this "
-                "store has an access_token only; give it client_id and client_secret (a Dev Dashboard app) or "
-                "leave it on polling"
+                f"{config.path}: stores.{store}: {registry.get(adapter.platform).title} signs webhooks with the "
+                f"app's client secret, and this store has an access_token only; {module.APP_SECRET_FIX}"
             )
     return [_install_store(config, state, store, adapter) for store, adapter in adapters.items()]
 
@@ -76,8 +77,8 @@ def _install_store(config: ClientConfig, state: State, store: str, adapter: Stor
     address = address_of(config, store)
     outcome = StoreOutcome(store, address)
     known = inbox.installed(state).get(store, {})
-    secret = known.get("secret") if adapter.platform != "shopify" else None
-    fresh_secret = adapter.platform != "shopify" and not secret
+    secret = None if module.SIGNED_WITH_APP_SECRET else known.get("secret")
+    fresh_secret = not module.SIGNED_WITH_APP_SECRET and not secret
     if fresh_secret:
         secret = secrets.token_urlsafe(32)
         register_secret(secret)
