@@ -39,6 +39,7 @@ from connector.client_pool import ClientPool
 from connector.config import ClientConfig, ConfigError, load_config, schedule_seconds
 from connector.jobs.pull import pull
 from connector.jobs.runner import configured_client_jobs, recorded_run, run_client_job
+from connector.listening import listen
 from connector.logs import client_context
 from connector.platforms.base import StoreAdapter
 from connector.platforms.errors import PlatformError
@@ -702,21 +703,15 @@ def serve(
     if health_port is not None:
         from connector.health import HealthServer
 
-        try:
-            health = HealthServer(service, health_host, health_port).start()
-        except OSError as exc:
-            raise ServiceError(
-                f"--health-port {health_port}: cannot listen on {health_host}:{health_port} ({exc.strerror}); "
-                "another process holds that port (`ss -ltnp` names it): choose a free port"
-            ) from None
+        health = listen(
+            lambda: HealthServer(service, health_host, health_port).start(),
+            "--health-port",
+            health_host,
+            health_port,
+            ServiceError,
+        )
         log.info("health checks on http://%s:%d/healthz (and /metrics)", health_host, health.port)
-    try:
-        service.realtime.start_receiver()
-    except OSError as exc:
-        raise ServiceError(
-            f"--webhook-port {webhook_port}: cannot listen on {webhook_host}:{webhook_port} ({exc.strerror}); "
-            "another process holds that port (`ss -ltnp` names it): choose a free port"
-        ) from None
+    listen(service.realtime.start_receiver, "--webhook-port", webhook_host, webhook_port or 0, ServiceError)
     if service.realtime.receiver is not None:
         log.info(
             "webhooks received on http://%s:%d/webhooks/<client>/<store>",

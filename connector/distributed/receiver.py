@@ -11,7 +11,6 @@ state, from Redis, where the shard's workers publish it (keep Redis on a private
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import logging
@@ -19,16 +18,16 @@ import signal
 import threading
 import time
 
-from aiohttp import web
 from redis import Redis
 
 from connector.config import ClientConfig
 from connector.distributed import names
 from connector.distributed.app import WEBHOOK_TASK, make_app
 from connector.distributed.connection import DistributedError, by_client_name, connect
+from connector.listening import listen
 from connector.webhooks.receiver import ClientInbox, Receiver
 from connector.webhooks.subscriptions import client_secret
-from connector.webhooks.verify import MAX_BODY, Accepted, Refused, StoreKeys, platform_webhooks, verify
+from connector.webhooks.verify import Accepted, StoreKeys, platform_webhooks
 
 log = logging.getLogger(__name__)
 
@@ -67,40 +66,10 @@ class QueueReceiver(Receiver):
         self._keys[client] = (time.monotonic(), found)
         return found
 
-    async def _handle(self, request: web.Request) -> web.Response:
-        client, store = request.match_info["client"], request.match_info["store"]
-        if (request.content_length or 0) > MAX_BODY:
-            return self._refuse(
-                Refused(413, f"{client}/{store}: body of {request.content_length} bytes is over the limit")
-            )
-        try:
-            body = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            return self._refuse(Refused(413, f"{client}/{store}: body over the {MAX_BODY} byte limit"))
-        loop = asyncio.get_running_loop()
-        target = await loop.run_in_executor(None, self.lookup, client)
-        if target is not None and store not in target.keys:  # installed since the keys were read?
-            target = await loop.run_in_executor(None, self.lookup, client, True)
-        outcome = verify(client, store, request.headers, body, {client: target.keys} if target else {})
-        if isinstance(outcome, Refused):
-            return self._refuse(outcome)
-        assert isinstance(outcome, Accepted)
-        if outcome.ping:
-            self.counts["pings"] += 1
-            return web.Response(text="ok")
-        try:
-            await loop.run_in_executor(None, self.send, outcome)
-        except Exception as exc:  # the platform retries a delivery we could not keep
-            log.error(
-                "%s/%s: %s delivery not queued (%s); the platform will retry it",
-                client,
-                store,
-                outcome.topic,
-                exc,
-            )
-            return web.Response(status=503, text="not kept; retry")
-        self.counts["accepted"] += 1
-        return web.Response(text="ok")
+    def keep(self, target: ClientInbox, delivery: Accepted) -> bool:
+        """Queued for the client's shard, whose worker keeps it in the inbox (once per event)."""
+        self.send(delivery)
+        return True
 
 
 def serve_receiver(configs: list[ClientConfig], url: str, *, host: str, port: int) -> int:
@@ -113,13 +82,7 @@ def serve_receiver(configs: list[ClientConfig], url: str, *, host: str, port: in
         app.send_task(WEBHOOK_TASK, args=[dataclasses.asdict(delivery)], queue=names.queue_of(shard))
 
     receiver = QueueReceiver(named, redis, send, host, port)
-    try:
-        receiver.start()
-    except OSError as exc:
-        raise DistributedError(
-            f"--port {port}: cannot listen on {host}:{port} ({exc.strerror}); another process holds that port "
-            "(`ss -ltnp` names it): choose a free port"
-        ) from None
+    listen(receiver.start, "--port", host, port, DistributedError)
     log.info("receiving webhooks on http://%s:%d/webhooks/<client>/<store>", host, receiver.port)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())

@@ -24,6 +24,7 @@ from connector.distributed.app import make_app
 from connector.distributed.connection import DistributedError, by_client_name, connect
 from connector.distributed.enqueue import enqueue
 from connector.health import HealthServer
+from connector.listening import listen
 from connector.scheduler import ClientRuntime, Service
 
 log = logging.getLogger(__name__)
@@ -117,13 +118,13 @@ def serve_scheduler(
         signal.signal(signal.SIGHUP, lambda *_: service.request_reload())
     health = None
     if health_port is not None:
-        try:
-            health = SchedulerHealth(service, health_host, health_port).start()
-        except OSError as exc:
-            raise DistributedError(
-                f"--health-port {health_port}: cannot listen on {health_host}:{health_port} ({exc.strerror}); "
-                "another process holds that port (`ss -ltnp` names it): choose a free port"
-            ) from None
+        health = listen(
+            lambda: SchedulerHealth(service, health_host, health_port).start(),
+            "--health-port",
+            health_host,
+            health_port,
+            DistributedError,
+        )
         log.info("health checks on http://%s:%d/healthz", health_host, health.port)
     service.start(configs)
     try:

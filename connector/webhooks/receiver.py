@@ -101,9 +101,10 @@ class Receiver:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
             return self._refuse(Refused(413, f"{client}/{store}: body over the {MAX_BODY} byte limit"))
-        target = self.lookup(client)
+        loop = asyncio.get_running_loop()
+        target = await loop.run_in_executor(None, self.lookup, client)
         if target is not None and store not in target.keys:  # installed since the keys were read?
-            target = self.lookup(client, True)
+            target = await loop.run_in_executor(None, self.lookup, client, True)
         keys = {client: target.keys} if target is not None else {}
         outcome = verify(client, store, request.headers, body, keys)
         if isinstance(outcome, Refused):
@@ -113,9 +114,8 @@ class Receiver:
             self.counts["pings"] += 1
             log.info("%s/%s: webhook creation ping answered", client, store)
             return web.Response(text="ok")
-        loop = asyncio.get_running_loop()
         try:
-            new = await loop.run_in_executor(None, inbox.write, target.state_path, outcome)
+            new = await loop.run_in_executor(None, self.keep, target, outcome)
         except Exception as exc:  # the platform retries a delivery we could not keep
             log.error(
                 "%s/%s: %s delivery not kept (%s); the platform will retry it",
@@ -130,6 +130,10 @@ class Receiver:
         if new:
             self.on_accepted(client)
         return web.Response(text="ok")
+
+    def keep(self, target: ClientInbox, delivery: Accepted) -> bool:
+        """Keep an accepted delivery durably, before it is answered; False: a copy was kept already."""
+        return inbox.write(target.state_path, delivery)
 
     def _refuse(self, refused: Refused) -> web.Response:
         self.counts["refused"] += 1
