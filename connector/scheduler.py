@@ -686,19 +686,7 @@ def serve(
     service = Service([c.path for c in configs])
     webhook_port = webhook_port_of(configs, webhook_port)
     service.realtime = Realtime(service, webhook_host, webhook_port)
-    signals = {"count": 0}
-
-    def on_stop(signum, _frame) -> None:
-        signals["count"] += 1
-        if signals["count"] > 1:
-            log.warning("second signal: exiting now")
-            os._exit(1)
-        threading.Thread(target=service.stop, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, on_stop)
-    signal.signal(signal.SIGINT, on_stop)
-    if hasattr(signal, "SIGHUP"):
-        signal.signal(signal.SIGHUP, lambda *_: service.request_reload())
+    handle_signals(service)
     health = None
     if health_port is not None:
         from connector.health import HealthServer
@@ -727,6 +715,23 @@ def serve(
         if health is not None:
             health.stop()
     return 0
+
+
+def handle_signals(service: Service) -> None:
+    """SIGTERM or SIGINT: stop at the next safe point (a second one: exit now); SIGHUP: reload the configs."""
+    signals = {"count": 0}
+
+    def on_stop(signum, _frame) -> None:
+        signals["count"] += 1
+        if signals["count"] > 1:
+            log.warning("second signal: exiting now")
+            os._exit(1)
+        threading.Thread(target=service.stop, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, on_stop)
+    signal.signal(signal.SIGINT, on_stop)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, lambda *_: service.request_reload())
 
 
 def webhook_port_of(configs: list[ClientConfig], given: int | None) -> int | None:

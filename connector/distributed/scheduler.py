@@ -9,8 +9,6 @@ the shard starts it. The scheduler keeps no state file: it may run on any machin
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +23,7 @@ from connector.distributed.connection import DistributedError, by_client_name, c
 from connector.distributed.enqueue import enqueue
 from connector.health import HealthServer
 from connector.listening import listen
-from connector.scheduler import ClientRuntime, Service
+from connector.scheduler import ClientRuntime, Service, handle_signals
 
 log = logging.getLogger(__name__)
 
@@ -108,14 +106,7 @@ def serve_scheduler(
     by_client_name(configs)
     redis = connect(url)
     service = QueueScheduler([c.path for c in configs], make_app(url), redis)
-
-    def on_stop(*_args) -> None:
-        threading.Thread(target=service.stop, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, on_stop)
-    signal.signal(signal.SIGINT, on_stop)
-    if hasattr(signal, "SIGHUP"):
-        signal.signal(signal.SIGHUP, lambda *_: service.request_reload())
+    handle_signals(service)
     health = None
     if health_port is not None:
         health = listen(
