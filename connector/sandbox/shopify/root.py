@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -512,13 +513,16 @@ class MutationRoot:
         if errors and not allowPartialUpdates:
             return {"product": None, "productVariants": None, "userErrors": errors}
         updated = []
+        edited = False
         for variant, changes in planned:
             if any(getattr(variant, attr) != value for attr, value in changes.items()):
                 for attr, value in changes.items():
                     setattr(variant, attr, value)
                 shop.touch_variant(variant)
-                context.changed_data = True
+                context.changed_data = edited = True
             updated.append(VariantView(variant))
+        if edited:
+            shop.product_changed(product)
         return {"product": ProductView(product), "productVariants": updated, "userErrors": errors}
 
     def productUpdate(
@@ -554,9 +558,56 @@ class MutationRoot:
                 changed = True
         if changed:
             record.updated_at = shop.now()
-            shop.changed()
+            shop.product_changed(record)
             context.changed_data = True
         return {"product": ProductView(record), "userErrors": []}
+
+    def orderCancel(
+        self,
+        info: GraphQLResolveInfo,
+        orderId: str,
+        reason: str,
+        restock: bool,
+        refund: bool | None = None,
+        refundMethod: dict | None = None,
+        **_: Any,
+    ) -> dict:
+        """Shopify cancels in a background job (https://shopify.dev/docs/api/admin-graphql/latest/mutations/orderCancel);
+        here the job is done when the mutation answers. `refund` or `refundMethod.originalPaymentMethodsRefund`
+        refunds what is left; both at once is refused. 2026-10 adds `jobResult`
+        (https://shopify.dev/changelog/the-ordercancel-mutation-now-returns-a-structured-jobresult)."""
+        context = ctx(info)
+        shop = context.shop
+        order = shop.orders.get(parse_gid(orderId, "Order") or -1)
+        error = None
+        if order is None:
+            error = {"field": ["orderId"], "message": "Order does not exist", "code": "NOT_FOUND"}
+        elif order.cancelled_at is not None:
+            error = {"field": ["orderId"], "message": "Order has already been cancelled", "code": "INVALID"}
+        elif refund is not None and refundMethod is not None:
+            error = {
+                "field": ["refund"],
+                "message": "Either refund or refundMethod can be provided, not both",
+                "code": "INVALID",
+            }
+        if error is not None:
+            return {"job": None, "jobResult": None, "orderCancelUserErrors": [error], "userErrors": [error]}
+        refunding = bool(refund) or bool((refundMethod or {}).get("originalPaymentMethodsRefund"))
+        shop.cancel(order, reason, restock=restock, refund=refunding)
+        context.changed_data = True
+        job_id = f"gid://shopify/Job/{uuid.uuid4()}"
+        return {
+            "job": {"id": job_id, "done": True, "query": QueryRoot()},
+            "jobResult": {
+                "id": job_id,
+                "done": True,
+                "status": "SUCCEEDED",
+                "errors": [],
+                "order": OrderView(order),
+            },
+            "orderCancelUserErrors": [],
+            "userErrors": [],
+        }
 
     def priceListFixedPricesAdd(self, info: GraphQLResolveInfo, priceListId: str, prices: list[dict]) -> dict:
         context = ctx(info)
@@ -743,7 +794,10 @@ class MutationRoot:
         if added:
             record.tags.extend(added)
             record.updated_at = shop.now()
-            shop.changed()
+            if product is not None:
+                shop.product_changed(product)
+            else:
+                shop.changed()
             context.changed_data = True
         return {"node": OrderView(order) if order is not None else ProductView(product), "userErrors": []}
 

@@ -17,7 +17,7 @@ from .bulk import BulkRunner
 from .cost import DEFAULT_BUCKET_MAX, DEFAULT_RESTORE_RATE, MAX_QUERY_COST, LeakyBucket
 from .engine import DocumentCache, changes_data, cost_calculator, pick_operation, run
 from .seed import seed_shop
-from .shop import CheckoutRefused, Shop, ShopError, iso, parse_gid
+from .shop import CheckoutRefused, Shop, ShopError, gid, iso, parse_gid
 from .views import RequestContext
 from .webhooks import ShopWebhooks
 
@@ -45,7 +45,9 @@ REQUIRED_SCOPES = {
     "translatableResource": "read_translations",
     "translatableResourcesByIds": "read_translations",
     "tagsAdd": "write_orders",
+    "orderCancel": "write_orders",
 }
+CANCEL_REASONS = ("CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "OTHER", "STAFF")  # OrderCancelReason
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
 RATE_LIMIT_DOCS = "https://shopify.dev/api/usage/rate-limits"
 
@@ -349,6 +351,17 @@ class ShopifySim(SandboxServer):
                 "name": order.name,
                 "total": str(order.total),
             }
+        if action == "cancel":  # what orderCancel does: {"order_id", "reason", "restock", "refund"}
+            order = shop.orders.get(parse_gid(payload.get("order_id"), "Order") or -1)
+            if order is None:
+                raise ShopError(f"no order {payload.get('order_id')!r}")
+            reason = str(payload.get("reason") or "OTHER").upper()
+            if reason not in CANCEL_REASONS:
+                raise ShopError(f"cancel reason {reason!r} is not one of {', '.join(CANCEL_REASONS)}")
+            shop.cancel(
+                order, reason, restock=bool(payload.get("restock")), refund=bool(payload.get("refund"))
+            )
+            return {"order_id": gid("Order", order.id), "cancelled_at": iso(order.cancelled_at)}
         if action == "restock":
             return {"available": shop.restock(str(payload["sku"]), int(payload["quantity"]))}
         if action == "set_stock":
@@ -382,6 +395,11 @@ class ShopifySim(SandboxServer):
 
     def stock(self, sku: str) -> dict:
         return self.control("stock", {"sku": sku})
+
+    def cancel(self, order_id: str, reason: str = "OTHER", *, restock: bool = True, refund: bool = False) -> dict:
+        return self.control(
+            "cancel", {"order_id": order_id, "reason": reason, "restock": restock, "refund": refund}
+        )
 
     def abandon_checkout(
         self,

@@ -154,6 +154,7 @@ class Order:
     risk_level: str
     refunds: list[Refund] = field(default_factory=list)
     cancelled_at: datetime | None = None
+    cancel_reason: str | None = None  # OrderCancelReason: CUSTOMER, DECLINED, FRAUD, INVENTORY, OTHER, STAFF
     tags: list[str] = field(default_factory=list)
 
     @property
@@ -469,6 +470,12 @@ class Shop:
         if self.listener is not None:
             self.listener("inventory", variant)
 
+    def product_changed(self, product: Product) -> None:
+        """A product or one of its variants was edited (not its stock): products/update is sent."""
+        self.changed()
+        if self.listener is not None:
+            self.listener("product", product)
+
     def variant_for_sku(self, sku: str) -> Variant:
         variant = self.variants_by_sku.get(sku)
         if variant is None:
@@ -638,6 +645,40 @@ class Shop:
             self.listener("refund", (order, refund))
         return refund
 
+    def cancel(self, order: Order, reason: str, *, restock: bool, refund: bool) -> Order:
+        """Cancel an order: the stock it committed is released and, with `restock`, made available again;
+        with `refund`, what is left to refund is refunded (refunds/create). Irreversible
+        (https://shopify.dev/docs/api/admin-graphql/latest/mutations/orderCancel)."""
+        if order.cancelled_at is not None:
+            raise ShopError(f"order {order.name} is already cancelled")
+        location_id = self.primary_location.id
+        refunded: dict[int, int] = {}
+        for past in order.refunds:
+            for line_id, quantity in past.lines:
+                refunded[line_id] = refunded.get(line_id, 0) + quantity
+        for line in order.lines:
+            variant = self.variants.get(line.variant_id) if line.variant_id is not None else None
+            quantity = line.quantity - refunded.get(line.id, 0)
+            if variant is None or quantity <= 0 or not variant.tracked:
+                continue
+            level = variant.levels.setdefault(location_id, {"available": 0, "committed": 0})
+            level["committed"] = max(0, level.get("committed", 0) - quantity)
+            if restock:
+                level["available"] = level.get("available", 0) + quantity
+            self.touch_variant(variant)
+        remaining = order.total - order.total_refunded
+        if refund and remaining > 0:
+            lines = [(line.id, line.quantity - refunded.get(line.id, 0)) for line in order.lines]
+            self.refund(
+                order, remaining, [(line_id, quantity) for line_id, quantity in lines if quantity > 0]
+            )
+        order.cancelled_at = order.updated_at = self.now()
+        order.cancel_reason = reason
+        self.changed()
+        if self.listener is not None:
+            self.listener("order_cancelled", order)
+        return order
+
     def restock(self, sku: str, quantity: int) -> int:
         variant = self.variant_for_sku(sku)
         if quantity <= 0:
@@ -660,10 +701,16 @@ class Shop:
         }
 
     def touch(self, skus: Iterable[str]) -> int:
+        """An edit of these variants in the admin: their `updatedAt` moves and products/update is sent."""
+        products: dict[int, Product] = {}
         count = 0
         for sku in skus:
-            self.touch_variant(self.variant_for_sku(sku))
+            variant = self.variant_for_sku(sku)
+            self.touch_variant(variant)
+            products[variant.product.id] = variant.product
             count += 1
+        for product in products.values():
+            self.product_changed(product)
         return count
 
     # -- translations -------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from typing import Any
 from connector.platforms.shopify.schema import API_VERSION
 
 from ..webhooks import Delivery, WebhookQueue
-from .shop import Order, Variant, gid, iso
+from .shop import Order, Product, Variant, gid, iso
 
 RETRIES = 8  # after the 8th failed retry of a delivery the subscription is deleted
 TOPIC_HEADERS = {
@@ -126,6 +126,11 @@ class ShopWebhooks:
             self._emit("ORDERS_CREATE", order_payload(subject))
         elif kind == "order_updated":
             self._emit("ORDERS_UPDATED", order_payload(subject))
+        elif kind == "order_cancelled":
+            self._emit("ORDERS_CANCELLED", order_payload(subject))
+            self._emit("ORDERS_UPDATED", order_payload(subject))
+        elif kind == "product":
+            self._emit("PRODUCTS_UPDATE", product_payload(self.sim.shop, subject))
         elif kind == "refund":
             order, refund = subject
             self._emit(
@@ -196,6 +201,69 @@ def inventory_level_payload(shop: Any, variant: Variant) -> dict[str, Any]:
     }
 
 
+def product_payload(shop: Any, product: Product) -> dict[str, Any]:
+    """The REST Product resource, as products/update carries it: the product with every variant, `tags` one
+    comma-separated string, enums lower-cased (https://shopify.dev/docs/apps/build/webhooks/delivery-structure,
+    example products/update payload; https://shopify.dev/docs/api/webhooks?reference=toml#list-of-topics-products/update)."""
+    location = shop.primary_location.id
+    return {
+        "id": product.id,
+        "admin_graphql_api_id": gid("Product", product.id),
+        "title": product.title,
+        "body_html": product.description_html,
+        "vendor": product.vendor,
+        "product_type": product.product_type,
+        "handle": product.handle,
+        "status": product.status.lower(),
+        "created_at": iso(product.created_at),
+        "updated_at": iso(product.updated_at),
+        "published_at": iso(product.created_at) if product.status == "ACTIVE" else None,
+        "published_scope": "global",
+        "template_suffix": None,
+        "tags": ", ".join(product.tags),
+        "variants": [
+            {
+                "id": variant.id,
+                "admin_graphql_api_id": gid("ProductVariant", variant.id),
+                "product_id": product.id,
+                "title": variant.title,
+                "price": str(variant.price),
+                "compare_at_price": str(variant.compare_at_price)
+                if variant.compare_at_price is not None
+                else None,
+                "sku": variant.sku,
+                "barcode": variant.barcode,
+                "position": variant.position,
+                "inventory_policy": variant.inventory_policy.lower(),
+                "inventory_item_id": variant.inventory_item_id,
+                "inventory_quantity": shop.quantity(variant, location, "available"),
+                "taxable": variant.taxable,
+                **{
+                    f"option{n + 1}": (variant.option_values[n] if n < len(variant.option_values) else None)
+                    for n in range(3)
+                },
+                "created_at": iso(variant.created_at),
+                "updated_at": iso(variant.updated_at),
+            }
+            for variant in product.variants
+        ],
+        "options": [
+            {"product_id": product.id, "name": name, "position": n + 1, "values": _option_values(product, n)}
+            for n, name in enumerate(product.option_names)
+        ],
+        "images": [],
+        "image": None,
+    }
+
+
+def _option_values(product: Product, index: int) -> list[str]:
+    values: list[str] = []
+    for variant in product.variants:
+        if index < len(variant.option_values) and variant.option_values[index] not in values:
+            values.append(variant.option_values[index])
+    return values
+
+
 def order_payload(order: Order) -> dict[str, Any]:
     return {
         "id": order.id,
@@ -205,6 +273,7 @@ def order_payload(order: Order) -> dict[str, Any]:
         "created_at": iso(order.created_at),
         "updated_at": iso(order.updated_at),
         "cancelled_at": iso(order.cancelled_at) if order.cancelled_at else None,
+        "cancel_reason": order.cancel_reason.lower() if order.cancel_reason else None,
         "currency": order.currency,
         "financial_status": order.financial_status.lower(),
         "total_price": str(order.total),
