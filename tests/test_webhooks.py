@@ -143,6 +143,50 @@ def test_a_sale_on_each_platform_reaches_every_other_channel_by_webhook(world, p
         assert state.db.execute("select count(*) from webhook_inbox").fetchone()[0] >= 4
 
 
+def test_an_order_cancelled_on_shopify_with_restock_reaches_every_other_channel_by_webhook(world, port):
+    install(world)
+    pool = dict.fromkeys(world.skus, 12)
+    sku = world.skus[2]
+    with service_running(world, port) as running:
+        polls = running.polls()
+        order_id = world.us.sell([{"sku": sku, "quantity": 3}])["order_id"]
+        pool[sku] -= 3
+        assert wait_for(lambda: shown(world) == expected_shown(world, pool)), shown(world)
+        world.us.cancel(order_id, "CUSTOMER", restock=True)
+        pool[sku] += 3
+        assert wait_for(lambda: shown(world) == expected_shown(world, pool)), shown(world)
+        assert running.polls() == polls  # only the deliveries can explain it
+        assert wait_for(lambda: pending(world) == 0)
+    topics = {s.topic for s in world.us.webhooks.queue.sent if s.status == 200}
+    assert {"orders/cancelled", "orders/updated"} <= topics
+
+
+def test_a_product_edit_on_shopify_is_delivered_signed_and_kept_in_the_inbox(world, port):
+    install(world)
+    sku = world.skus[1]
+    product = world.us.shop.variant_for_sku(sku).product
+    with service_running(world, port) as running:
+        receiver = running.service.realtime.receiver
+        refused = receiver.counts["refused"]
+        world.us.answer(
+            """mutation($p: ProductUpdateInput!) { productUpdate(product: $p) { userErrors { message } } }""",
+            {"p": {"id": f"gid://shopify/Product/{product.id}", "title": "Renamed"}},
+        )
+        assert wait_for(lambda: products_updated(world) == 1)
+        assert receiver.counts["refused"] == refused
+        assert wait_for(lambda: pending(world) == 0)
+    with open_state(world.config.state_path) as state:
+        query = "select hint from webhook_inbox where topic = 'products/update'"
+        hint = state.db.execute(query).fetchone()[0]
+    assert json.loads(hint) == {"product_id": f"gid://shopify/Product/{product.id}", "skus": [sku]}
+
+
+def products_updated(world: World) -> int:
+    with open_state(world.config.state_path) as state:
+        query = "select count(*) from webhook_inbox where topic = 'products/update'"
+        return state.db.execute(query).fetchone()[0]
+
+
 def pending(world: World) -> int:
     with open_state(world.config.state_path) as state:
         return state.db.execute("select count(*) from webhook_inbox where processed_at is null").fetchone()[0]
