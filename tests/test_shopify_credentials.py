@@ -281,3 +281,61 @@ def test_no_secret_token_or_refresh_token_reaches_logs_json_or_errors(sim, tmp_p
     text = "".join(run.stdout + run.stderr for run in [*runs, refused])
     assert "retrying" in text
     assert [s for s in secrets_issued if s in text] == []
+
+
+def run_authorize_pasted(path: Path, sim, edit=lambda url: url) -> tuple[subprocess.CompletedProcess, str]:
+    """`connector shopify authorize --paste`: the merchant approves, copies the address the browser was sent to
+    (nothing listens there) and pastes it into the command; `edit` makes the install URL the browser opens."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "connector.cli", "shopify", "authorize", "-c", str(path), "--store", "shop", "--paste"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if line.startswith("Then paste"):
+            break
+    url = next(line.strip() for line in lines if line.startswith("http"))
+    assert "redirect_uri=http%3A%2F%2F127.0.0.1%3A8976%2Fcallback" in url
+    approved = requests.get(edit(url), allow_redirects=False, timeout=10)
+    assert approved.status_code == 302
+    redirect = approved.headers["Location"]
+    out, err = process.communicate(redirect + "\n", timeout=30)
+    return subprocess.CompletedProcess(process.args, process.returncode, "".join(lines) + out, err), redirect
+
+
+def test_a_pasted_redirect_url_is_exchanged_and_its_tokens_kept_in_the_state(sim, tmp_path, monkeypatch):
+    path = agency_config(tmp_path, sim, monkeypatch)
+    issued = sim.stats()["tokens_issued"]
+    done, redirect = run_authorize_pasted(path, sim)
+    assert redirect.startswith("http://127.0.0.1:8976/callback?") and "code=" in redirect
+    assert done.returncode == 0, done.stdout + done.stderr
+    state_file = tmp_path / "client.sqlite"
+    assert f"store shop: authorized; tokens kept in {state_file}" in done.stdout
+    assert "granted scopes: " in done.stdout and "read_products" in done.stdout
+    assert stat.S_IMODE(state_file.stat().st_mode) == 0o600
+    pair = ShopifyStoreState("shop", state_file).tokens()
+    assert pair.access_token.startswith("shpua_") and pair.refresh_token.startswith("shprt_")
+    assert sim.stats()["tokens_issued"] == issued + 1
+    for secret in (pair.access_token, pair.refresh_token, sim.client_secret):
+        assert secret not in done.stdout + done.stderr
+
+
+def test_a_pasted_redirect_with_another_state_is_refused_and_nothing_is_written(sim, tmp_path, monkeypatch):
+    path = agency_config(tmp_path, sim, monkeypatch)
+    # an install URL from an earlier run: Shopify signs its redirect, but the state is not this run's
+    stale = lambda url: url.split("&state=", 1)[0] + "&state=from-an-earlier-run"  # noqa: E731
+    issued = sim.stats()["tokens_issued"]
+    refused, redirect = run_authorize_pasted(path, sim, stale)
+    assert "state=from-an-earlier-run" in redirect and "code=" in redirect
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        "store shop: authorization refused: the redirect's state is not the one this command sent; start again"
+    )
+    assert sim.stats()["tokens_issued"] == issued  # the code was never exchanged
+    state_file = tmp_path / "client.sqlite"
+    assert not state_file.exists() or ShopifyStoreState("shop", state_file).tokens() is None
