@@ -5,9 +5,12 @@ store marked gone, state rows written counted by SQLite, the overlap window, req
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
+from collections import Counter
 from datetime import timedelta
+from urllib.parse import parse_qsl
 
 import pytest
 
@@ -401,3 +404,36 @@ def woocommerce_client(sim):
         version="wc/v3",
         timeout=10,
     )
+
+
+# --- every list read names its fields ------------------------------------------------------------------------
+
+LIST_ENDPOINT = re.compile(r"^/wp-json/wc/v3/(products|products/\d+/variations|variations|orders|customers)/?$")
+
+
+@pytest.mark.parametrize("version", ["10.3.0", "10.0.2"])  # /wc/v3/variations, or one product at a time
+def test_every_list_read_asks_for_fields_and_each_parameter_once(simulators, client_config, version):
+    woo = simulators("woocommerce", "fr")
+    woo.seed(products=120, variants=60, customers=8, orders=8, seed=7)  # two pages of products
+    woo.version(version)
+    config, adapter = adapter_for(client_config, woo)
+    woo.reset_stats()
+    with open_state(config.state_path) as state:
+        for resource in RESOURCES:
+            pull(state, adapter, resource, full=True)
+    levels = list(adapter.stock_levels())
+    adapter.close()
+    assert len(levels) == len(live_variants(woo))
+
+    listings = Counter()
+    for sent in woo.request_log():
+        route = LIST_ENDPOINT.match(sent["path"])
+        if sent["method"] != "GET" or route is None:
+            continue
+        listings[re.sub(r"\d+", "<id>", route[1])] += 1
+        names = [name for name, _ in parse_qsl(sent["query"], keep_blank_values=True)]
+        assert names.count("_fields") == 1, sent
+        assert sorted(names) == sorted(set(names)), sent  # no parameter twice
+    variations = "variations" if version == "10.3.0" else "products/<id>/variations"
+    assert set(listings) == {"products", variations, "orders", "customers"}
+    assert listings["products"] >= 2 * 3  # pulled in two pages, listed by id, trash asked, and the stock read

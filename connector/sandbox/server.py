@@ -6,6 +6,7 @@ requests by route, injects faults (latency, 5xx, 429, dropped connections, hangs
 serves the control API under `/__sandbox/`, which is never faulted and never counted:
 
     GET  /__sandbox/stats              -> stats()
+    GET  /__sandbox/requests           -> request_log(): method, path and query string of recent requests
     POST /__sandbox/faults  {fields}   -> set_faults(**fields); {} clears every fault
     POST /__sandbox/reset   {payload}  -> clears faults and stats, then control("reset", payload)
     POST /__sandbox/<action> {payload} -> control(action, payload)
@@ -20,7 +21,7 @@ import logging
 import random
 import socket
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 CONTROL_PREFIX = "/__sandbox/"
 FAULT_STATUSES = (500, 502, 503)
+REQUEST_LOG_SIZE = 10_000  # the most recent platform requests kept, oldest dropped first
 
 
 class ControlError(Exception):
@@ -133,6 +135,7 @@ class SandboxServer:
         self.lock = threading.RLock()
         self._stats_lock = threading.Lock()
         self._requests: Counter[str] = Counter()
+        self._request_log: deque[dict[str, str]] = deque(maxlen=REQUEST_LOG_SIZE)
         self._writes = 0
         self._throttled = 0
         self._faulted = 0
@@ -228,9 +231,15 @@ class SandboxServer:
                 "faulted": self._faulted,
             }
 
+    def request_log(self) -> list[dict[str, str]]:
+        """The platform requests received since the last reset, oldest first, as sent: method, path, query."""
+        with self._stats_lock:
+            return list(self._request_log)
+
     def reset_stats(self) -> None:
         with self._stats_lock:
             self._requests.clear()
+            self._request_log.clear()
             self._writes = 0
             self._throttled = 0
             self._faulted = 0
@@ -248,6 +257,7 @@ class SandboxServer:
         route = self.route_key(request)
         with self._stats_lock:
             self._requests[route] += 1
+            self._request_log.append({"method": request.method, "path": request.path, "query": request.raw_query})
             faults = self._faults
             draw = self._fault_random.random() if not faults.is_quiet() else 1.0
         fault = self._apply_faults(faults, draw)
@@ -305,6 +315,8 @@ class SandboxServer:
         action = request.path[len(CONTROL_PREFIX) :].strip("/")
         if request.method == "GET" and action == "stats":
             return Response(200, self.stats())
+        if request.method == "GET" and action == "requests":
+            return Response(200, self.request_log())
         if request.method != "POST":
             return Response(
                 405, {"error": f"use POST {CONTROL_PREFIX}<action> (or GET {CONTROL_PREFIX}stats)"}
