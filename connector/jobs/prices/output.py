@@ -7,7 +7,7 @@ from typing import Any
 
 from connector import terminal
 from connector.jobs.costs import CostBook
-from connector.jobs.prices.lines import MarketPlan, PriceLine, text
+from connector.jobs.prices.lines import DUPLICATE_SKU, MarketPlan, PriceLine, text
 
 COLUMNS = (
     "sku",
@@ -102,6 +102,10 @@ def print_tables(
             )
             or "nothing to price"
         )
+        if not terminal.is_wide():  # the notes column is hidden, and with it how to fix a duplicate SKU
+            for line in plan.lines:
+                if line.status == DUPLICATE_SKU:
+                    console.print(line.notes[-1])  # the binder's message, the last note of the line
     for result in results:
         if result["outcome"] != "ok":
             console.print(f"prices {result.get('market')}: failed: {result.get('error')}")
