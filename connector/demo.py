@@ -44,7 +44,7 @@ class DemoOutcome:
     by_webhook: bool = False  # the sale reached the other stores through the store's webhook
 
 
-DEMO_TOKEN_TTL = 10.0  # seconds: the Shopify shop's access tokens expire, and are renewed, during the demo
+DEMO_TOKEN_TTL = 2.0  # seconds: the Shopify shop's access tokens expire, and are renewed, during the demo
 
 
 def run_demo(console: Console | None = None) -> int:
@@ -85,7 +85,7 @@ def demo_cycle(console: Console, *, token_ttl: float = DEMO_TOKEN_TTL) -> DemoOu
             outcome.tokens_refused = sum(s.get("tokens_refused") or 0 for s in stats)
             console.print(
                 f"Shopify access tokens (client credentials grant, each valid {token_ttl:g} s): "
-                f"{outcome.tokens_issued} issued, renewed before they ran out; "
+                f"{outcome.tokens_issued} issued (each renewed before it ran out); "
                 f"{outcome.tokens_refused} requests met an expired token and were retried after a renewal"
             )
     finally:
