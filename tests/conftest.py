@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from receivers import capture  # noqa: F401 - the webhook receiver fixture, for every test
 
 from connector.config import ClientConfig, load_config
 from connector.platforms import registry

@@ -7,7 +7,6 @@ import json
 
 import pytest
 from test_sandbox_shopify import levels, post
-from test_sandbox_woocommerce_recorded_webhooks import Capture
 
 from connector.sandbox.shopify import ShopifySim
 from connector.webhooks.verify import Accepted, StoreKeys, verify
@@ -22,13 +21,6 @@ CANCEL = """mutation($id: ID!, $restock: Boolean!, $refund: Boolean) {
     orderCancelUserErrors { field message code } } }"""
 BULK_UPDATE = """mutation($p: ID!, $v: [ProductVariantsBulkInput!]!) {
   productVariantsBulkUpdate(productId: $p, variants: $v) { userErrors { code } } }"""
-
-
-@pytest.fixture
-def capture():
-    receiver = Capture()
-    yield receiver
-    receiver.server.shutdown()
 
 
 @pytest.fixture
