@@ -202,7 +202,7 @@ def test_duplicated_reordered_delayed_and_retried_deliveries_give_exact_stock(wo
     world.us.sell([{"sku": world.skus[3], "quantity": 1}])
     pool[world.skus[3]] -= 1
     assert wait_for(lambda: any(s.status is None for s in world.us.webhooks.queue.sent))
-    with service_running(world, port):
+    with service_running(world, port) as running:
         for _ in range(12):
             channel, sku, quantity = (
                 chooser.choice(("fr", "de", "us")),
@@ -219,6 +219,7 @@ def test_duplicated_reordered_delayed_and_retried_deliveries_give_exact_stock(wo
         assert world.pools() == pool
         sent = [s for sim in world.sims.values() for s in sim.webhooks.queue.sent]
         assert sum(1 for s in sent if s.kind == "delivery" and s.status == 200) > 12  # duplicates were sent
+        assert running.service.realtime.receiver.counts["duplicates"] > 0  # and kept once: the inbox's event key
     assert any(s.attempt > 0 and s.status == 200 for s in world.us.webhooks.queue.sent)  # a retry succeeded
 
 
